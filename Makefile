@@ -1,0 +1,55 @@
+# hdh-transparence — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run setup install db demo translations translations-compile index test test-sqlite test-postgres lint bench browsers clean
+
+run: setup ## Set everything up and serve the site on http://127.0.0.1:8000
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+
+setup: install translations-compile db demo index
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+db: install ## Apply migrations
+	$(FLASK) db upgrade
+
+demo: db ## Load the demo register when the database is empty
+	$(FLASK) registry demo --if-empty
+
+index: demo ## Build the search index if it is missing
+	$(FLASK) registry reindex --if-missing
+
+translations: install ## Extract, update and compile the catalogues
+	$(FLASK) translate update
+
+translations-compile: install
+	$(FLASK) translate compile
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install translations-compile lint ## Run the whole suite (SQLite, then PostgreSQL if TEST_DATABASE_URL is set)
+	$(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== Same suite on PostgreSQL ($$TEST_DATABASE_URL) =="; \
+		TEST_DB_BACKEND=postgresql $(BIN)/python -m pytest -m "not browser and not load"; \
+	else echo "TEST_DATABASE_URL not set: PostgreSQL pass NOT run"; fi
+
+bench: setup ## Benchmarks, as ratios against a reference measured in the same run
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	find translations -name '*.mo' -delete

@@ -1,0 +1,1 @@
+"""The citizen objection process and the exclusion lists sent to the data platform."""

@@ -1,0 +1,146 @@
+"""Mails to people who object: composed into an outbox in the same transaction as the change,
+then delivered by ``flask outbox send`` (or right after the commit, best effort) with retries.
+
+No mail ever contains a NIR, a name, a birth date or the follow-up code, and no mail says
+whether the person had already objected.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from flask import Flask, current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from objection.models import Objection, OutboxMail
+from objection.pseudonym import sealer
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=6)
+MAX_ATTEMPTS = 20
+
+
+def _compose(objection: Objection, kind: str) -> tuple[str, str]:
+    site = current_app.config["SITE_URL"].rstrip("/")
+    prefix = "/en" if objection.lang == "en" else ""
+    followup = f"{site}{prefix}/opposition/suivi"
+    with force_locale(objection.lang):
+        greeting = _("Bonjour,")
+        signature = _("La Plateforme des données de santé (démonstration)")
+        reference = _("Référence : %(reference)s", reference=objection.reference)
+        follow = _("Pour suivre ou retirer votre demande : %(url)s, avec votre référence et le "
+                   "code de suivi affiché sur l'accusé de réception.", url=followup)
+        if kind == "receipt":
+            subject = _("Accusé de réception de votre opposition %(reference)s",
+                        reference=objection.reference)
+            lines = [
+                _("Nous avons bien reçu votre demande d'opposition le %(date)s.",
+                  date=format_date(objection.created_at, format="long")),
+                _("Elle s'applique à toutes les extractions de données faites après cette "
+                  "date."),
+                _("Nous vous répondrons au plus tard le %(date)s.",
+                  date=format_date(objection.answer_due_on, format="long")),
+                _("Cela ne change rien à vos soins ni à vos remboursements."),
+            ]
+        elif kind == "withdrawal":
+            subject = _("Votre demande de retrait %(reference)s", reference=objection.reference)
+            lines = [_("Nous avons bien reçu votre demande de retrait. Nous vous informerons "
+                       "quand elle sera prise en compte.")]
+        else:
+            subject = _("Votre opposition %(reference)s : %(status)s",
+                        reference=objection.reference, status=objection.status.label)
+            lines = [_("Le statut de votre demande a changé : %(status)s.",
+                       status=objection.status.label)]
+            if objection.rejection_reason:
+                lines.append(_("Motif : %(reason)s", reason=objection.rejection_reason))
+        body = "\n\n".join([greeting, *lines, reference, follow, signature]) + "\n"
+    return subject, body
+
+
+def queue(session: Session, objection: Objection, kind: str, *, recipient: str,
+          now: datetime, dedup: str = "") -> OutboxMail:
+    """Add a mail to the outbox (same transaction as the change it announces)."""
+    subject, body = _compose(objection, kind)
+    outbox = OutboxMail(kind=kind, dedup=dedup, subject=subject, body=body,
+                        recipient_sealed=sealer().seal_text(recipient, "email"),
+                        created_at=now, next_attempt_at=now)
+    outbox.objection_id = objection.id
+    if objection.id is None:
+        session.flush()
+        outbox.objection_id = objection.id
+    session.add(outbox)
+    return outbox
+
+
+def _message(app: Flask, mail: OutboxMail, recipient: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = app.config["MAIL_SENDER"]
+    message["To"] = recipient
+    message["Subject"] = mail.subject
+    message["Date"] = format_datetime(mail.created_at)
+    message["Message-ID"] = make_msgid(domain="hdh-transparence.invalid")
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(mail.body)
+    return message
+
+
+def _deliver(app: Flask, message: EmailMessage) -> None:
+    if not app.config.get("MAIL_SERVER"):
+        folder = Path(app.config["MAIL_OUTBOX_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+        (folder / name).write_bytes(bytes(message))
+        return
+    with smtplib.SMTP(app.config["MAIL_SERVER"], int(app.config["MAIL_PORT"]),
+                      timeout=app.config["MAIL_TIMEOUT"]) as smtp:
+        if app.config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if app.config.get("MAIL_USERNAME"):
+            smtp.login(app.config["MAIL_USERNAME"], app.config["MAIL_PASSWORD"])
+        smtp.send_message(message)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8… minutes, at most six hours."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def send_pending(session: Session, *, now: datetime | None = None,
+                 objection_id: int | None = None, limit: int = 200) -> tuple[int, int]:
+    """Try every due mail once; returns (sent, failed). Commits after each mail, so a crash
+    never sends a mail twice nor loses one."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    now = now or datetime.now(UTC)
+    statement = select(OutboxMail).where(OutboxMail.sent_at.is_(None),
+                                         OutboxMail.next_attempt_at <= now,
+                                         OutboxMail.attempts < MAX_ATTEMPTS)
+    if objection_id is not None:
+        statement = statement.where(OutboxMail.objection_id == objection_id)
+    sent = failed = 0
+    for mail in list(session.scalars(statement.order_by(OutboxMail.id).limit(limit))):
+        recipient = sealer().open_text(mail.recipient_sealed, "email")
+        try:
+            _deliver(app, _message(app, mail, recipient))
+        except (OSError, smtplib.SMTPException) as exc:
+            mail.attempts += 1
+            mail.next_attempt_at = now + backoff(mail.attempts)
+            mail.last_error = f"{type(exc).__name__}"[:300]
+            failed += 1
+            log.warning("mail %s not sent (attempt %s): %s", mail.id, mail.attempts,
+                        type(exc).__name__)
+        else:
+            mail.attempts += 1
+            mail.sent_at = datetime.now(UTC)
+            mail.last_error = ""
+            sent += 1
+        session.commit()
+    return sent, failed

@@ -1,0 +1,145 @@
+"""Tables of the objection process. Only ``objection.service`` (and ``objection.mail`` for the
+outbox) writes them. No column ever holds a NIR, a name or a birth date in clear."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.models import utcnow
+from website.database import Base, UTCDateTime, string_enum
+
+
+class ObjectionStatus(enum.StrEnum):
+    RECEIVED = "received"                  #: filed by the person; checks passed
+    TO_REVIEW = "to_review"                #: filed for someone else: staff check the document
+    VERIFIED = "verified"                  #: checked, waiting for the next exclusion list
+    SENT = "sent_to_platform"              #: in an exclusion list the platform pulled
+    APPLIED = "applied"                    #: the platform acknowledged that list
+    WITHDRAWAL_REQUESTED = "withdrawal_requested"  #: withdrawal asked through a linked filing
+    WITHDRAWN = "withdrawn"                #: lifted by the person; effective in the next list
+    REJECTED = "rejected"                  #: refused after review, with a reason
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self.value])
+
+    @property
+    def active(self) -> bool:
+        return self in ACTIVE_STATUSES
+
+
+ACTIVE_STATUSES = frozenset({ObjectionStatus.RECEIVED, ObjectionStatus.TO_REVIEW,
+                             ObjectionStatus.VERIFIED, ObjectionStatus.SENT,
+                             ObjectionStatus.APPLIED, ObjectionStatus.WITHDRAWAL_REQUESTED})
+STATUS_LABELS = {
+    "received": _l("Reçue"),
+    "to_review": _l("En cours de vérification"),
+    "verified": _l("Vérifiée"),
+    "sent_to_platform": _l("Transmise à la plateforme"),
+    "applied": _l("Appliquée par la plateforme"),
+    "withdrawal_requested": _l("Retrait en cours de vérification"),
+    "withdrawn": _l("Retirée"),
+    "rejected": _l("Refusée"),
+}
+
+
+class Filer(enum.StrEnum):
+    SELF = "self"                #: the person objects for themselves
+    CHILD = "child"              #: a parent for their minor child
+    REPRESENTED = "represented"  #: a guardian, curator or mandated person
+
+
+class Scope(enum.StrEnum):
+    GENERAL = "general"   #: all reuse of the person's data for research
+    PROJECT = "project"   #: one project of the register
+
+
+class Objection(Base):
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    followup_hash: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    pseudonym_key_id: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[Scope] = mapped_column(string_enum(Scope, "objection_scope", length=30))
+    project_reference: Mapped[str | None] = mapped_column(String(13), index=True)
+    filer: Mapped[Filer] = mapped_column(string_enum(Filer, "objection_filer", length=30))
+    status: Mapped[ObjectionStatus] = mapped_column(
+        string_enum(ObjectionStatus, "objection_status", length=30), index=True)
+    channel: Mapped[str] = mapped_column(String(20), default="web")
+    lang: Mapped[str] = mapped_column(String(5), default="fr")
+    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("objections.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answer_due_on: Mapped[date] = mapped_column(Date)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    # Encrypted (AES-GCM); identity and document only until the review is done.
+    email_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_path: Mapped[str | None] = mapped_column(String(200))
+    # Coarse, non-identifying facts for public statistics.
+    month_filed: Mapped[str] = mapped_column(String(7), index=True)
+    age_band: Mapped[str] = mapped_column(String(8))
+    sex: Mapped[str] = mapped_column(String(1))
+    # Follow-up look-ups: lock-out after repeated wrong codes.
+    failed_lookups: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    events: Mapped[list[ObjectionEvent]] = relationship(
+        back_populates="objection", order_by="ObjectionEvent.id", cascade="all, delete-orphan")
+    linked_to: Mapped[Objection | None] = relationship(remote_side=[id])
+
+
+class ObjectionEvent(Base):
+    """The audit trail: what happened to an objection, when, and who did it (no personal data)."""
+
+    __tablename__ = "objection_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id", ondelete="CASCADE"),
+                                              index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(30))
+    by: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    objection: Mapped[Objection] = relationship(back_populates="events")
+
+
+class OutboxMail(Base):
+    """A mail to send. Written in the same transaction as the change it announces, sent later
+    by ``flask outbox send`` with retries, so a mail server outage never loses an objection."""
+
+    __tablename__ = "outbox_mails"
+    __table_args__ = (UniqueConstraint("objection_id", "kind", "dedup", name="one_mail_per_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("objections.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    dedup: Mapped[str] = mapped_column(String(40), default="")
+    recipient_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str] = mapped_column(String(300), default="")

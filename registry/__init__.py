@@ -1,0 +1,1 @@
+"""The public register of projects that reuse health data, and their results."""

@@ -1,0 +1,89 @@
+"""``flask registry ...``: demo register, import, search index."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from website.extensions import db
+
+registry_cli = AppGroup("registry", help="Le registre des projets.")
+
+
+@registry_cli.command("demo")
+@click.option("--if-empty", is_flag=True,
+              help="Ne rien faire si le registre contient déjà des projets.")
+@click.option("--seed", default=2026, show_default=True, help="Graine du générateur.")
+@click.option("--count", default=420, show_default=True, help="Nombre de projets.")
+def demo(if_empty: bool, seed: int, count: int) -> None:
+    """Build the fictional demo register (deterministic for a seed)."""
+    from registry import service
+    from registry.demo import build_demo
+
+    session = db.session
+    if service.count_projects(session):
+        if if_empty:
+            click.echo("Le registre contient déjà des projets : démonstration non chargée.")
+            return
+        raise click.ClickException("Le registre n'est pas vide. Utilisez une base vide.")
+    with click.progressbar(length=count, label="Projets de démonstration",
+                           file=sys.stderr) as bar:
+        counts = build_demo(session, seed=seed, count=count, progress=bar.update)
+    session.commit()
+    click.echo(f"{counts['projects']} projets, {counts['organisations']} organismes, "
+               f"{counts['revisions']} versions publiées.")
+
+
+@registry_cli.command("reindex")
+@click.option("--if-missing", is_flag=True, help="Seulement si l'index n'existe pas.")
+def reindex(if_missing: bool) -> None:
+    """Rebuild the search index aside, then swap it in (searches go on meanwhile)."""
+    from registry import search, service
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if if_missing and search.index_exists(app):
+        click.echo("L'index de recherche existe déjà.")
+        return
+    session = db.session
+    total = service.count_projects(session)
+    with click.progressbar(length=total, label="Indexation", file=sys.stderr) as bar:
+        count = search.rebuild(app, service.iter_search_documents(session), total=total,
+                               progress=bar.update)
+    click.echo(f"{count} projets indexés.")
+
+
+@registry_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True,
+              help="Vérifier et montrer les changements sans rien écrire.")
+@click.option("--by", default="Import", show_default=True, help="Auteur des versions créées.")
+def import_command(path: Path, dry_run: bool, by: str) -> None:
+    """Import projects from a CSV or JSON file (see docs/register-import.md)."""
+    from registry.importer import import_file
+
+    report = import_file(db.session, path, by=by, dry_run=dry_run,
+                         progress_factory=lambda n: click.progressbar(
+                             length=n, label="Import", file=sys.stderr))
+    for line in report.errors:
+        click.echo(line, err=True)
+    if report.errors:
+        db.session.rollback()
+        raise click.ClickException(
+            f"{len(report.errors)} erreur(s) : rien n'a été importé. Corrigez le fichier et "
+            "recommencez.")
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Vérification seulement : {report.created} création(s), "
+                   f"{report.updated} mise(s) à jour, {report.unchanged} inchangé(s).")
+        return
+    db.session.commit()
+    click.echo(f"{report.created} création(s), {report.updated} mise(s) à jour, "
+               f"{report.unchanged} inchangé(s).")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(registry_cli)

@@ -1,0 +1,720 @@
+"""What the register does. Only this module writes the register's tables.
+
+Functions take the session first and flush; the caller (view, CLI command, test) commits.
+After a commit that changed projects, the search index is updated (see ``_queue_reindex``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from registry.catalogue import DATA_SOURCES
+from registry.models import (
+    REFERENCE_PATTERN,
+    THEMES,
+    DataSource,
+    LegalBasis,
+    Organisation,
+    OrganisationKind,
+    ProcessingLocation,
+    Project,
+    ProjectRevision,
+    ProjectStatus,
+    Result,
+    ResultKind,
+    StatusEvent,
+)
+
+RESULTS_DUE_MONTHS = 18  # EHDS, Regulation (EU) 2025/327, art. 61(4)
+_REFERENCE = re.compile(REFERENCE_PATTERN)
+
+
+class RegistryError(ValueError):
+    """Data that cannot enter the register; ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ProjectForObjection:
+    """What the objection process needs to know about a project."""
+
+    reference: str
+    title: str
+    accepts_objections: bool
+    objection_deadline: date | None
+
+
+# --------------------------------------------------------------------------- helpers
+
+def slugify(text: str, max_length: int = 120) -> str:
+    """ASCII, lower-case, dash-separated (stable URLs)."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "projet"
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from ``start`` to ``end`` (0 when end is not after start)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day:
+        months -= 1
+    return max(months, 0)
+
+
+def _today(today: date | None) -> date:
+    return today or datetime.now(UTC).date()
+
+
+# --------------------------------------------------------------------------- data sources
+
+def sync_data_sources(session: Session) -> int:
+    """Create or update the data sources of the catalogue; returns how many were created."""
+    existing = {s.code: s for s in session.scalars(select(DataSource))}
+    created = 0
+    for spec in DATA_SOURCES:
+        source = existing.get(spec["code"])
+        if source is None:
+            source = DataSource(code=spec["code"])
+            session.add(source)
+            created += 1
+        for key, value in spec.items():
+            setattr(source, key, value)
+        source.url = spec.get("url", "")
+    session.flush()
+    return created
+
+
+def list_sources(session: Session) -> list[DataSource]:
+    return list(session.scalars(select(DataSource).order_by(DataSource.kind, DataSource.code)))
+
+
+_CODE = re.compile(r"^[A-Za-z0-9-]{1,40}$")
+
+
+def get_source(session: Session, code: str) -> DataSource | None:
+    if not _CODE.match(code):
+        return None
+    return session.scalar(select(DataSource).where(DataSource.code == code.upper()))
+
+
+def source_project_counts(session: Session) -> dict[str, int]:
+    from registry.models import project_sources
+
+    rows = session.execute(
+        select(DataSource.code, func.count(project_sources.c.project_id))
+        .join(project_sources, project_sources.c.source_id == DataSource.id, isouter=True)
+        .group_by(DataSource.code)
+    )
+    return {code: count for code, count in rows}
+
+
+# --------------------------------------------------------------------------- organisations
+
+def get_or_create_organisation(session: Session, name: str, kind: str | None = None,
+                               city: str = "") -> Organisation:
+    organisation = next((o for o in session.new
+                         if isinstance(o, Organisation) and o.name == name), None)
+    if organisation is None:
+        with session.no_autoflush:
+            organisation = session.scalar(select(Organisation).where(Organisation.name == name))
+    if organisation is None:
+        if kind is None:
+            raise RegistryError("sponsor_kind", "type d'organisation manquant")
+        organisation = Organisation(name=name, slug=_unique_org_slug(session, name),
+                                    kind=_choice(OrganisationKind, kind, "sponsor_kind"),
+                                    city=city)
+        session.add(organisation)
+    else:
+        if kind and organisation.kind != kind:
+            organisation.kind = _choice(OrganisationKind, kind, "sponsor_kind")
+        if city and organisation.city != city:
+            organisation.city = city
+    return organisation
+
+
+def _unique_org_slug(session: Session, name: str) -> str:
+    base = slugify(name)
+    slug, counter = base, 2
+    pending = {o.slug for o in session.new if isinstance(o, Organisation)}
+    while slug in pending or session.scalar(
+            select(Organisation.id).where(Organisation.slug == slug)) is not None:
+        slug, counter = f"{base}-{counter}", counter + 1
+    return slug
+
+
+def get_organisation(session: Session, slug: str) -> Organisation | None:
+    if not re.match(r"^[a-z0-9-]{1,120}$", slug):
+        return None
+    return session.scalar(select(Organisation).where(Organisation.slug == slug))
+
+
+# --------------------------------------------------------------------------- projects
+
+PUBLIC_FIELDS = (
+    "title", "summary", "objective", "public_interest", "sponsor", "controller", "funders",
+    "sources", "population", "period_start_year", "period_end_year", "uses_ai", "data_linkage",
+    "legal_basis", "commercial", "processing_location", "processing_location_detail",
+    "objections_applied", "objection_exception_reason", "themes", "status", "cnil_decision",
+    "authorised_on", "planned_end", "processing_ended_on", "objection_deadline",
+    "status_events", "results",
+)
+
+
+def snapshot(project: Project) -> dict[str, Any]:
+    """The public state of a project as plain JSON values (what a revision keeps)."""
+    def iso(value: date | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "reference": project.reference,
+        "title": project.title,
+        "summary": project.summary,
+        "objective": project.objective,
+        "public_interest": project.public_interest,
+        "sponsor": project.sponsor.name if project.sponsor else None,
+        "controller": project.controller.name if project.controller else None,
+        "funders": sorted(f.name for f in project.funders),
+        "sources": sorted(s.code for s in project.sources),
+        "population": project.population,
+        "period_start_year": project.period_start_year,
+        "period_end_year": project.period_end_year,
+        "uses_ai": project.uses_ai,
+        "data_linkage": project.data_linkage,
+        "legal_basis": str(project.legal_basis),
+        "commercial": project.commercial,
+        "processing_location": str(project.processing_location),
+        "processing_location_detail": project.processing_location_detail,
+        "objections_applied": project.objections_applied,
+        "objection_exception_reason": project.objection_exception_reason,
+        "themes": sorted(project.themes or []),
+        "status": str(project.status),
+        "cnil_decision": project.cnil_decision,
+        "authorised_on": iso(project.authorised_on),
+        "planned_end": iso(project.planned_end),
+        "processing_ended_on": iso(project.processing_ended_on),
+        "objection_deadline": iso(project.objection_deadline),
+        "status_events": [
+            {"status": str(e.status), "date": e.happened_on.isoformat(),
+             "decision_number": e.decision_number, "note": e.note}
+            for e in sorted(project.status_events, key=lambda e: (e.happened_on, str(e.status)))
+        ],
+        "results": [
+            {"kind": str(r.kind), "title": r.title, "published_on": r.published_on.isoformat(),
+             "url": r.url, "doi": r.doi, "summary": r.summary}
+            for r in sorted(project.results, key=lambda r: (r.published_on, r.title))
+        ],
+    }
+
+
+def parse_date(value: Any, field: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise RegistryError(field, "date invalide (attendu AAAA-MM-JJ)") from None
+
+
+def _choice(kind: type, value: Any, field: str):
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        raise RegistryError(field, f"valeur « {value} » inconnue (valeurs possibles : "
+                                   f"{allowed})") from None
+
+
+def validate_reference(reference: str) -> str:
+    reference = (reference or "").strip().upper()
+    if not _REFERENCE.match(reference):
+        raise RegistryError("reference", "référence invalide (attendu HDH-AAAA-NNNN)")
+    return reference
+
+
+def save_project(session: Session, data: dict[str, Any], *, by: str,
+                 now: datetime | None = None) -> tuple[Project, bool]:
+    """Create or update the project ``data["reference"]``; returns (project, changed).
+
+    A revision (who, when, which fields) is written only when a public field changed, so saving
+    the same data again changes nothing. Raises RegistryError on invalid data.
+    """
+    now = now or datetime.now(UTC)
+    reference = validate_reference(data.get("reference", ""))
+    project = session.scalar(
+        select(Project).where(Project.reference == reference)
+        .options(selectinload(Project.sources), selectinload(Project.funders),
+                 selectinload(Project.status_events), selectinload(Project.results),
+                 selectinload(Project.revisions))
+    )
+    before = snapshot(project) if project is not None else None
+    creating = project is None
+    if creating:
+        project = Project(reference=reference, created_at=now, updated_at=now)
+        project.slug = _unique_project_slug(session, reference, data.get("title", ""))
+    with session.no_autoflush:
+        if creating:
+            session.add(project)
+        _apply(session, project, data)
+    session.flush()
+    after = snapshot(project)
+    changed = [k for k in PUBLIC_FIELDS if before is None or before.get(k) != after.get(k)]
+    if creating or changed:
+        project.updated_at = now
+        number = (max((r.number for r in project.revisions), default=0)) + 1
+        session.add(ProjectRevision(project=project, number=number, created_at=now, author=by,
+                                    changed_fields=[] if creating else changed,
+                                    snapshot=after))
+        session.flush()
+        _queue_reindex(session, project.id)
+        return project, True
+    return project, False
+
+
+def _unique_project_slug(session: Session, reference: str, title: str) -> str:
+    base = f"{reference.lower()}-{slugify(title, 80)}"
+    slug, counter = base, 2
+    while session.scalar(select(Project.id).where(Project.slug == slug)) is not None:
+        slug, counter = f"{base}-{counter}", counter + 1
+    return slug
+
+
+def _text(data: dict, key: str, required: bool = False, max_length: int | None = None) -> str:
+    value = str(data.get(key) or "").strip()
+    if required and not value:
+        raise RegistryError(key, "champ obligatoire")
+    if max_length and len(value) > max_length:
+        raise RegistryError(key, f"trop long (au plus {max_length} caractères)")
+    return value
+
+
+def _apply(session: Session, project: Project, data: dict[str, Any]) -> None:
+    project.title = _text(data, "title", required=True, max_length=300)
+    project.summary = _text(data, "summary", required=True)
+    project.objective = _text(data, "objective", required=True)
+    project.public_interest = _text(data, "public_interest", required=True)
+    project.population = _text(data, "population")
+    project.sponsor = get_or_create_organisation(
+        session, _text(data, "sponsor", required=True, max_length=200),
+        data.get("sponsor_kind") or None, _text(data, "sponsor_city"))
+    controller = _text(data, "controller")
+    project.controller = (get_or_create_organisation(
+        session, controller, data.get("controller_kind") or data.get("sponsor_kind") or None)
+        if controller and controller != project.sponsor.name else None)
+    project.funders = [get_or_create_organisation(session, name,
+                                                  data.get("funder_kind") or "agence")
+                       for name in dict.fromkeys(data.get("funders") or [])]
+    codes = [c.strip().upper() for c in data.get("sources") or [] if c.strip()]
+    sources = list(session.scalars(select(DataSource).where(DataSource.code.in_(codes))))
+    unknown = sorted(set(codes) - {s.code for s in sources})
+    if unknown:
+        raise RegistryError("sources", f"source(s) inconnue(s) : {', '.join(unknown)}")
+    if not sources:
+        raise RegistryError("sources", "au moins une source de données est obligatoire")
+    project.sources = sources
+    for key in ("period_start_year", "period_end_year"):
+        value = data.get(key)
+        try:
+            setattr(project, key, int(value) if value not in (None, "") else None)
+        except (TypeError, ValueError):
+            raise RegistryError(key, "année invalide") from None
+    if (project.period_start_year and project.period_end_year
+            and project.period_end_year < project.period_start_year):
+        raise RegistryError("period_end_year", "la fin de la période précède son début")
+    project.uses_ai = bool(data.get("uses_ai", False))
+    project.data_linkage = bool(data.get("data_linkage", False))
+    project.commercial = bool(data.get("commercial", False))
+    project.legal_basis = _choice(LegalBasis, data.get("legal_basis", "autorisation-cnil"),
+                                  "legal_basis")
+    project.processing_location = _choice(
+        ProcessingLocation, data.get("processing_location", "plateforme"), "processing_location")
+    project.processing_location_detail = _text(data, "processing_location_detail")
+    project.objections_applied = bool(data.get("objections_applied", True))
+    project.objection_exception_reason = _text(data, "objection_exception_reason")
+    if not project.objections_applied and not project.objection_exception_reason:
+        raise RegistryError("objection_exception_reason",
+                            "obligatoire quand les oppositions ne s'appliquent pas")
+    themes = list(dict.fromkeys(data.get("themes") or []))
+    unknown_themes = [t for t in themes if t not in THEMES]
+    if unknown_themes:
+        raise RegistryError("themes", f"thème(s) inconnu(s) : {', '.join(unknown_themes)}")
+    project.themes = themes
+    project.status = _choice(ProjectStatus, data.get("status", "depose"), "status")
+    project.cnil_decision = _text(data, "cnil_decision", max_length=60)
+    for key in ("authorised_on", "planned_end", "processing_ended_on", "objection_deadline"):
+        setattr(project, key, parse_date(data.get(key), key))
+    if "status_events" in data:
+        _replace_events(project, data["status_events"] or [])
+    if "results" in data:
+        _replace_results(project, data["results"] or [])
+
+
+def _replace_events(project: Project, events: list[dict]) -> None:
+    wanted = []
+    for event_data in events:
+        wanted.append((
+            _choice(ProjectStatus, event_data.get("status"), "status_events"),
+            parse_date(event_data.get("date"), "status_events"),
+            str(event_data.get("decision_number") or ""), str(event_data.get("note") or ""),
+        ))
+    current = [(e.status, e.happened_on, e.decision_number, e.note) for e in project.status_events]
+    if sorted(current, key=str) == sorted(wanted, key=str):
+        return
+    project.status_events = [StatusEvent(status=s, happened_on=d, decision_number=n, note=note)
+                             for s, d, n, note in wanted if d is not None]
+
+
+def _replace_results(project: Project, results: list[dict]) -> None:
+    by_title = {r.title: r for r in project.results}
+    kept = []
+    for result_data in results:
+        title = str(result_data.get("title") or "").strip()
+        if not title:
+            raise RegistryError("results", "un résultat sans titre")
+        published = parse_date(result_data.get("published_on"), "results")
+        if published is None:
+            raise RegistryError("results", f"date de publication manquante pour « {title} »")
+        result = by_title.get(title) or Result(title=title)
+        result.kind = _choice(ResultKind, result_data.get("kind", "article"), "results")
+        result.published_on = published
+        result.url = str(result_data.get("url") or "")
+        result.doi = str(result_data.get("doi") or "")
+        result.summary = str(result_data.get("summary") or "")
+        kept.append(result)
+    project.results = kept
+
+
+def add_result(session: Session, project: Project, *, kind: str, title: str,
+               published_on: date, by: str, url: str = "", doi: str = "",
+               summary: str = "") -> Project:
+    """Publish a result for ``project`` (writes a revision)."""
+    data = snapshot(project)
+    data["results"] = [*data["results"], {"kind": kind, "title": title,
+                                          "published_on": published_on.isoformat(), "url": url,
+                                          "doi": doi, "summary": summary}]
+    return save_project(session, _snapshot_to_input(project, data), by=by)[0]
+
+
+def record_status(session: Session, project: Project, *, status: str, on: date, by: str,
+                  decision_number: str = "", note: str = "") -> Project:
+    """Move ``project`` to ``status`` on ``on`` (writes a dated step and a revision)."""
+    data = snapshot(project)
+    data["status"] = status
+    data["status_events"] = [*data["status_events"], {"status": status, "date": on.isoformat(),
+                                                      "decision_number": decision_number,
+                                                      "note": note}]
+    if status == ProjectStatus.CNIL_AUTHORISED:
+        data["authorised_on"] = on.isoformat()
+        data["cnil_decision"] = decision_number or data["cnil_decision"]
+    if status in (ProjectStatus.FINISHED, ProjectStatus.ABANDONED):
+        data["processing_ended_on"] = data["processing_ended_on"] or on.isoformat()
+    return save_project(session, _snapshot_to_input(project, data), by=by)[0]
+
+
+def _snapshot_to_input(project: Project, data: dict) -> dict:
+    data = dict(data)
+    data["sponsor_kind"] = str(project.sponsor.kind)
+    data["sponsor_city"] = project.sponsor.city
+    data["controller"] = data.get("controller") or ""
+    return data
+
+
+def get_project(session: Session, reference: str) -> Project | None:
+    """The project with ``reference`` (case-insensitive), with everything its page shows."""
+    reference = reference.strip().upper()
+    if not _REFERENCE.match(reference):
+        return None
+    return session.scalar(
+        select(Project).where(Project.reference == reference)
+        .options(selectinload(Project.sources), selectinload(Project.funders),
+                 selectinload(Project.status_events), selectinload(Project.results),
+                 selectinload(Project.revisions), selectinload(Project.sponsor),
+                 selectinload(Project.controller))
+    )
+
+
+_FULL_LOAD = (selectinload(Project.sponsor), selectinload(Project.controller),
+              selectinload(Project.sources), selectinload(Project.funders),
+              selectinload(Project.results), selectinload(Project.status_events),
+              selectinload(Project.revisions))
+
+
+def projects_by_ids(session: Session, ids: list[int], full: bool = False) -> list[Project]:
+    """Projects in the order of ``ids`` (the search engine's order); ``full`` also loads what
+    the exports and feeds show, in a few queries rather than one per project."""
+    if not ids:
+        return []
+    options = _FULL_LOAD if full else (selectinload(Project.sponsor),
+                                        selectinload(Project.sources),
+                                        selectinload(Project.results))
+    rows = session.scalars(select(Project).where(Project.id.in_(ids)).options(*options))
+    by_id = {p.id: p for p in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def all_projects(session: Session) -> list[Project]:
+    """Every project with what the exports and feeds show."""
+    return list(session.scalars(select(Project).order_by(Project.reference).options(*_FULL_LOAD)))
+
+
+def compare_revisions(old: dict, new: dict) -> list[tuple[str, Any, Any]]:
+    """(field, old value, new value) for every public field that differs."""
+    return [(k, old.get(k), new.get(k)) for k in PUBLIC_FIELDS if old.get(k) != new.get(k)]
+
+
+def last_change(session: Session) -> datetime | None:
+    """When the register last changed (the validator of every cached register response)."""
+    moment = session.scalar(select(func.max(ProjectRevision.created_at)))
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+# --------------------------------------------------------------------------- accountability
+
+@dataclass(frozen=True)
+class ResultsStatus:
+    due_on: date | None            # 18 months after the end of processing
+    has_results: bool
+    overdue: bool                  # past due with no result
+    overdue_months: int
+    late: bool                     # first result published after the due date
+    on_time: bool
+
+
+def results_status(project: Project, today: date | None = None) -> ResultsStatus:
+    """Where a project stands with the EHDS rule: results due 18 months after processing ends."""
+    today = _today(today)
+    due = (add_months(project.processing_ended_on, RESULTS_DUE_MONTHS)
+           if project.processing_ended_on else None)
+    has_results = bool(project.results)
+    first = min((r.published_on for r in project.results), default=None)
+    overdue = bool(due and not has_results and today > due)
+    return ResultsStatus(
+        due_on=due, has_results=has_results, overdue=overdue,
+        overdue_months=months_between(due, today) if overdue and due else 0,
+        late=bool(due and first and first > due),
+        on_time=bool(first and (due is None or first <= due)),
+    )
+
+
+@dataclass(frozen=True)
+class SponsorRecord:
+    organisation: Organisation
+    projects: int
+    due: int          # projects whose results are due by now
+    on_time: int
+    late: int
+    overdue: int
+
+    @property
+    def score(self) -> float:
+        """Share of due projects with results published on time (1.0 when nothing is due)."""
+        return self.on_time / self.due if self.due else 1.0
+
+
+def sponsor_record(session: Session, organisation: Organisation,
+                   today: date | None = None) -> SponsorRecord:
+    projects = list(session.scalars(
+        select(Project).where(Project.sponsor_id == organisation.id)
+        .options(selectinload(Project.results))))
+    return _record(organisation, projects, _today(today))
+
+
+def _record(organisation: Organisation, projects: list[Project], today: date) -> SponsorRecord:
+    on_time = late = overdue = due = 0
+    for project in projects:
+        state = results_status(project, today)
+        if state.due_on and state.due_on <= today:
+            due += 1
+        if state.overdue:
+            overdue += 1
+        elif state.late:
+            late += 1
+        elif state.on_time and state.due_on and state.due_on <= today:
+            on_time += 1
+        elif state.on_time and state.due_on and state.due_on > today:
+            pass  # published early, not yet due: counted once due
+    return SponsorRecord(organisation, len(projects), due, on_time, late, overdue)
+
+
+def sponsor_ranking(session: Session, today: date | None = None,
+                    minimum_due: int = 1) -> list[SponsorRecord]:
+    """Sponsors with at least ``minimum_due`` projects due, best record first."""
+    today = _today(today)
+    projects = session.scalars(select(Project).options(selectinload(Project.results),
+                                                       selectinload(Project.sponsor)))
+    grouped: dict[int, list[Project]] = {}
+    organisations: dict[int, Organisation] = {}
+    for project in projects:
+        grouped.setdefault(project.sponsor_id, []).append(project)
+        organisations[project.sponsor_id] = project.sponsor
+    records = [_record(organisations[i], grouped[i], today) for i in grouped]
+    records = [r for r in records if r.due >= minimum_due]
+    return sorted(records, key=lambda r: (-r.score, r.overdue, -r.due, r.organisation.name))
+
+
+# --------------------------------------------------------------------------- figures
+
+def statistics(session: Session, today: date | None = None) -> dict[str, list[tuple[str, int]]]:
+    """Projects by authorisation year, status, theme and data source."""
+    today = _today(today)
+    projects = list(session.scalars(select(Project).options(selectinload(Project.sources),
+                                                            selectinload(Project.results))))
+    by_year = Counter(str(p.authorised_on.year) for p in projects if p.authorised_on)
+    by_status = Counter(str(p.status) for p in projects)
+    by_theme = Counter(t for p in projects for t in p.themes or [])
+    by_source = Counter(s.code for p in projects for s in p.sources)
+    overdue = sum(1 for p in projects if results_status(p, today).overdue)
+    return {
+        "year": sorted(by_year.items()),
+        "status": [(s.value, by_status.get(s.value, 0)) for s in ProjectStatus],
+        "theme": by_theme.most_common(),
+        "source": by_source.most_common(),
+        "totals": [("projects", len(projects)),
+                   ("with_results", sum(1 for p in projects if p.results)),
+                   ("overdue", overdue),
+                   ("uses_ai", sum(1 for p in projects if p.uses_ai))],
+    }
+
+
+def key_figures(session: Session) -> list[dict] | None:
+    """The register's headline figures for the home page, or None while it is empty."""
+    projects = session.scalar(select(func.count(Project.id))) or 0
+    if not projects:
+        return None
+    with_results = session.scalar(
+        select(func.count(func.distinct(Result.project_id)))) or 0
+    organisations = session.scalar(
+        select(func.count(func.distinct(Project.sponsor_id)))) or 0
+    sources = session.scalar(select(func.count(DataSource.id))) or 0
+    return [
+        {"value": projects, "label": _l("projets autorisés ou à l'étude")},
+        {"value": with_results, "label": _l("projets ayant publié des résultats")},
+        {"value": organisations, "label": _l("organismes promoteurs")},
+        {"value": sources, "label": _l("bases de données")},
+    ]
+
+
+def project_for_objection(session: Session, reference: str,
+                          today: date | None = None) -> ProjectForObjection | None:
+    """The project with ``reference`` as the objection form needs it, or None if unknown."""
+    reference = reference.strip().upper()
+    if not _REFERENCE.match(reference):
+        return None
+    project = session.scalar(select(Project).where(Project.reference == reference))
+    if project is None:
+        return None
+    return ProjectForObjection(
+        reference=project.reference, title=project.title,
+        accepts_objections=accepts_objections(project, today),
+        objection_deadline=project.objection_deadline,
+    )
+
+
+def accepts_objections(project: Project, today: date | None = None) -> bool:
+    """A per-project objection is possible while the project applies objections, is not
+    closed, and its objection deadline (if any) has not passed."""
+    if not project.objections_applied or project.status.closed:
+        return False
+    return project.objection_deadline is None or _today(today) <= project.objection_deadline
+
+
+# --------------------------------------------------------------------------- search documents
+
+def search_document(project: Project, today: date | None = None) -> dict[str, Any]:
+    """What the search engine indexes for a project."""
+    state = results_status(project, today)
+    return {
+        "id": project.id, "reference": project.reference, "slug": project.slug,
+        "title": project.title, "summary": project.summary, "objective": project.objective,
+        "public_interest": project.public_interest,
+        "sponsor_name": project.sponsor.name, "sponsor_slug": project.sponsor.slug,
+        "sponsor_kind": str(project.sponsor.kind), "city": project.sponsor.city,
+        "themes": list(project.themes or []), "sources": [s.code for s in project.sources],
+        "status": str(project.status),
+        "year_authorised": project.authorised_on.year if project.authorised_on else None,
+        "uses_ai": project.uses_ai, "data_linkage": project.data_linkage,
+        "commercial": project.commercial, "has_results": state.has_results,
+        "results_overdue": state.overdue, "overdue_months": state.overdue_months,
+        "updated_at": project.updated_at, "created_at": project.created_at,
+        "result_kinds": sorted({str(r.kind) for r in project.results}),
+        # Words people search with that the text may not contain: theme names, source names.
+        "keywords": " ".join([*(str(THEMES[t]) for t in project.themes or [] if t in THEMES),
+                              *(f"{s.code} {s.name}" for s in project.sources)]),
+    }
+
+
+def iter_search_documents(session: Session, ids: list[int] | None = None):
+    """Every project's search document (or only ``ids``), streaming in batches."""
+    statement = select(Project).options(selectinload(Project.sponsor),
+                                        selectinload(Project.sources),
+                                        selectinload(Project.results)).order_by(Project.id)
+    if ids is not None:
+        statement = statement.where(Project.id.in_(ids))
+    for project in session.scalars(statement):
+        yield search_document(project)
+
+
+def count_projects(session: Session) -> int:
+    return session.scalar(select(func.count(Project.id))) or 0
+
+
+_PENDING_KEY = "registry_reindex_ids"
+
+
+def _queue_reindex(session: Session, project_id: int) -> None:
+    """Remember the project so the search index is updated once the transaction commits."""
+    pending = session.info.setdefault(_PENDING_KEY, set())
+    pending.add(project_id)
+    if not session.info.get("registry_reindex_hooked"):
+        session.info["registry_reindex_hooked"] = True
+        event.listen(session, "after_commit", _reindex_after_commit)
+        event.listen(session, "after_rollback", _forget_pending)
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def _reindex_after_commit(session: Session) -> None:
+    ids = sorted(session.info.pop(_PENDING_KEY, set()))
+    if not ids:
+        return
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return
+    from registry import search
+
+    bind = session.get_bind()
+    with Session(bind=bind) as reader:
+        documents = list(iter_search_documents(reader, ids))
+    search.index_projects(current_app._get_current_object(), documents)  # type: ignore[attr-defined]

@@ -1,0 +1,226 @@
+"""Public pages of the register. Thin: parse the request, call the service and search, render."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from registry import presenters, search, service
+from registry.charts import Bar, column_chart, horizontal_bar_chart
+from registry.listing import FACET_PARAMS, BadListingRequest, ListingParams, parse_listing
+from registry.models import THEMES, OrganisationKind, ProjectStatus
+from website.extensions import db
+from website.http_cache import make_etag, not_modified, with_validators
+
+bp = Blueprint("registry", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/registry")
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def validators(*parts: object) -> tuple[str, datetime | None]:
+    """ETag and Last-Modified of a register response: the register's last change, the language,
+    the day (results become overdue with time), the URL and whatever else ``parts`` adds."""
+    changed = service.last_change(db.session)
+    return make_etag(changed, get_locale(), _today(), request.path, request.query_string,
+                     *parts), changed
+
+
+def cached(template: str, *parts: object, **context):
+    """Render ``template`` unless the client's copy is current (ETag / Last-Modified)."""
+    etag, changed = validators(*parts)
+    unchanged = not_modified(etag, changed)
+    if unchanged is not None:
+        return unchanged
+    response = make_response(render_template(template, **context))
+    return with_validators(response, etag, changed)
+
+
+def source_names() -> dict[str, str]:
+    """Code → name of every data source, read once per request."""
+    if "source_names" not in g:
+        g.source_names = {s.code: s.name for s in service.list_sources(db.session)}
+    return g.source_names
+
+
+def read_listing() -> ListingParams:
+    """The listing parameters of this request, or a 400 page with the French reason."""
+    allowed = presenters.allowed_facet_values(list(source_names()))
+    try:
+        return parse_listing(request.args, allowed)
+    except BadListingRequest as error:
+        abort(400, description=str(error))
+
+
+def run_search(params: ListingParams) -> search.SearchResult:
+    backend = search.get_search_backend(current_app._get_current_object())  # type: ignore[attr-defined]
+    return backend.search(search.SearchQuery(
+        text=params.text, filters=params.filters, sort=params.search_sort(),
+        page=params.page, per_page=params.per_page))
+
+
+@bp.route("/projets")
+def project_list():
+    params = read_listing()
+    etag, changed = validators("list")
+    unchanged = not_modified(etag, changed)
+    if unchanged is not None:
+        return unchanged
+    result = run_search(params)
+    projects = service.projects_by_ids(db.session, result.ids)
+    names = source_names()
+    today = _today()
+    response = make_response(render_template(
+        "registry/list.html", params=params, result=result, projects=projects,
+        states={p.id: service.results_status(p, today) for p in projects},
+        facet_label=lambda f, v: presenters.facet_label(f, v, names),
+        facet_titles=presenters.FACET_TITLES, source_names=names,
+        facet_params={facet: param for param, facet in FACET_PARAMS.items()},
+        sorts=[("pertinence", _("Pertinence")), ("recent", _("Mises à jour récentes")),
+               ("titre", _("Titre")), ("reference", _("Référence")), ("annee", _("Année"))],
+    ))
+    return with_validators(response, etag, changed)
+
+
+def _project_or_404(reference: str):
+    project = service.get_project(db.session, reference)
+    if project is None:
+        abort(404)
+    return project
+
+
+@bp.route("/projets/<reference>")
+def project_detail(reference: str):
+    project = _project_or_404(reference)
+    today = _today()
+    site = current_app.config["SITE_URL"]
+    return cached(
+        "registry/detail.html", project=project,
+        state=service.results_status(project, today),
+        accepts_objections=service.accepts_objections(project, today),
+        statuses=list(ProjectStatus), themes=THEMES,
+        json_ld=json.dumps(_json_ld(project, site), ensure_ascii=False).replace("</", "<\\/"),
+    )
+
+
+@bp.route("/projets/<reference>/versions")
+def project_versions(reference: str):
+    """Side-by-side comparison of two published versions of a project."""
+    project = _project_or_404(reference)
+    revisions = {r.number: r for r in project.revisions}
+    latest = max(revisions) if revisions else 1
+    try:
+        new_number = int(request.args.get("a", latest))
+        old_number = int(request.args.get("de", max(new_number - 1, 1)))
+    except ValueError:
+        abort(400, description=_("Les numéros de version doivent être des nombres entiers."))
+    if old_number not in revisions or new_number not in revisions:
+        abort(404)
+    old, new = revisions[old_number], revisions[new_number]
+    changes = service.compare_revisions(old.snapshot, new.snapshot)
+    return cached("registry/versions.html", project=project, old=old, new=new,
+                  changes=changes, revisions=project.revisions)
+
+
+def _json_ld(project, site_url: str) -> dict:
+    status_map = {"termine": "Completed", "abandonne": "Withdrawn", "en-cours": "Recruiting",
+                  "donnees-disponibles": "ActiveNotRecruiting", "autorise": "NotYetRecruiting",
+                  "avis-defavorable": "Terminated"}
+    return {
+        "@context": "https://schema.org",
+        "@type": "MedicalStudy",
+        "identifier": project.reference,
+        "name": project.title,
+        "description": project.summary,
+        "url": f"{site_url}/projets/{project.reference}",
+        "sponsor": {"@type": "Organization", "name": project.sponsor.name,
+                    "address": project.sponsor.city or None},
+        "status": status_map.get(str(project.status), "NotYetRecruiting"),
+        "healthCondition": [str(THEMES.get(t, t)) for t in project.themes or []],
+        "studySubject": project.population or None,
+        "dateModified": project.updated_at.isoformat(),
+        "studyLocation": {"@type": "AdministrativeArea", "name": "France"},
+    }
+
+
+@bp.route("/sources")
+def source_list():
+    sources = service.list_sources(db.session)
+    counts = service.source_project_counts(db.session)
+    return cached("registry/sources.html", sources=sources, counts=counts)
+
+
+@bp.route("/sources/<code>")
+def source_detail(code: str):
+    source = service.get_source(db.session, code)
+    if source is None:
+        abort(404)
+    projects = sorted(source.projects, key=lambda p: p.updated_at, reverse=True)
+    return cached("registry/source.html", source=source, projects=projects)
+
+
+@bp.route("/organisations/<slug>")
+def organisation_detail(slug: str):
+    organisation = service.get_organisation(db.session, slug)
+    if organisation is None:
+        abort(404)
+    today = _today()
+    projects = sorted(organisation.projects, key=lambda p: p.reference, reverse=True)
+    return cached("registry/organisation.html", organisation=organisation, projects=projects,
+                  record=service.sponsor_record(db.session, organisation, today),
+                  states={p.id: service.results_status(p, today) for p in projects})
+
+
+@bp.route("/statistiques")
+def statistics():
+    figures = service.statistics(db.session)
+    names = source_names()
+    ranking = service.sponsor_ranking(db.session, minimum_due=2)
+    charts = {
+        "year": column_chart([Bar(k, v) for k, v in figures["year"]],
+                             title=_("Projets par année d'autorisation"), chart_id="chart-year"),
+        "status": horizontal_bar_chart(
+            [Bar(ProjectStatus(k).label, v) for k, v in figures["status"]],
+            title=_("Projets par statut"), chart_id="chart-status"),
+        "theme": horizontal_bar_chart(
+            [Bar(str(THEMES.get(k, k)), v) for k, v in figures["theme"]],
+            title=_("Projets par thème"), chart_id="chart-theme"),
+        "source": horizontal_bar_chart(
+            [Bar(k, v) for k, v in figures["source"]],
+            title=_("Projets par source de données"), chart_id="chart-source"),
+    }
+    from objection.service import public_statistics  # the objection package owns its figures
+
+    objection_stats = public_statistics(db.session)
+    status_rows = [(ProjectStatus(k).label, v) for k, v in figures["status"]]
+    theme_rows = [(str(THEMES.get(k, k)), v) for k, v in figures["theme"]]
+    return cached("registry/statistics.html", figures=figures, charts=charts, names=names,
+                  status_rows=status_rows, theme_rows=theme_rows,
+                  ranking=ranking, themes=THEMES, statuses=ProjectStatus,
+                  objection_stats=objection_stats, kinds=OrganisationKind)
+
+
+@bp.app_template_filter("status_label")
+def status_label(value: str) -> str:
+    return ProjectStatus(value).label
+
+
+@bp.app_context_processor
+def registry_helpers() -> dict:
+    return {"theme_label": lambda code: str(THEMES.get(code, code)),
+            "field_label": lambda name: str(presenters.FIELD_LABELS.get(name, name)),
+            "value_label": presenters.value_label}

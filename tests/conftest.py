@@ -1,0 +1,127 @@
+"""Fixtures shared by every test: an app on a migrated database, a client, a CLI runner.
+
+The database is SQLite by default. With ``TEST_DB_BACKEND=postgresql`` the whole suite runs on
+``TEST_DATABASE_URL`` instead (``make test`` does both passes when that variable is set).
+Tests that need PostgreSQL whatever the pass take the ``postgres_url`` fixture: without a
+reachable server they are skipped with a printed reason, except in CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from website.app import create_app
+from website.cli import alembic_config
+from website.database import Base, import_models, make_engine
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                        r'name="csrf_token" value="([^"]+)"')
+
+
+def _postgres_reachable(url: str) -> str | None:
+    try:
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def require_postgres() -> str:
+    """The PostgreSQL URL for a test that needs it; skip loudly, or fail in CI, without it."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    problem = "TEST_DATABASE_URL is not set" if not url else _postgres_reachable(url)
+    if problem:
+        message = f"PostgreSQL needed but unavailable ({problem})"
+        if IN_CI:
+            pytest.fail(message + " — CI must not skip this test", pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+def _reset_schema(url: str) -> None:
+    if url.startswith("postgres"):
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    command.upgrade(alembic_config(url), "head")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    backend = os.environ.get("TEST_DB_BACKEND", "sqlite")
+    if backend == "postgresql":
+        url = require_postgres()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    _reset_schema(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A migrated PostgreSQL database, for tests that must run on PostgreSQL in every pass."""
+    url = require_postgres()
+    _reset_schema(url)
+    return url
+
+
+def _empty_tables(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+
+
+def make_test_app(database_url: str, instance: Path, **overrides):
+    config = {
+        "APP_ENV": "testing",
+        "DATABASE_URL": database_url,
+        "INSTANCE_DIR": str(instance),
+        "SEARCH_INDEX_DIR": str(instance / "search"),
+        "MAIL_OUTBOX_DIR": str(instance / "mail"),
+        "SITE_URL": "http://localhost",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator:
+    import_models()
+    application = make_test_app(database_url, tmp_path / "instance")
+    yield application
+    application.extensions["database"]["engine"].dispose()
+    _empty_tables(database_url)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token_from(html: bytes | str) -> str:
+    """The CSRF token of the first form in ``html``, as a browser would send it back."""
+    if isinstance(html, bytes):
+        html = html.decode()
+    match = CSRF_INPUT.search(html)
+    assert match, "no csrf_token field in the page"
+    return match.group(1) or match.group(2)

@@ -1,0 +1,132 @@
+"""NIR parsing and identity checks, with property tests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from objection.identity import NirError, age_band, check_identity, key_of, normalise, parse_nir
+from objection.pseudonym import Keyring, Sealer, parse_keys
+
+TODAY = date(2026, 11, 24)
+
+bodies = st.builds(
+    lambda sex, yy, mm, dept, rest: f"{sex}{yy:02d}{mm:02d}{dept}{rest:06d}",
+    st.sampled_from("123478"), st.integers(0, 99),
+    st.one_of(st.integers(1, 12), st.integers(20, 42), st.integers(50, 99)),
+    st.one_of(st.integers(1, 95).map(lambda d: f"{d:02d}"), st.sampled_from(["2A", "2B"])),
+    st.integers(0, 999_999),
+)
+
+
+@given(bodies)
+def test_every_well_formed_nir_with_its_key_parses(body):
+    nir = f"{body}{key_of(body):02d}"
+    assert parse_nir(nir).value == nir
+
+
+@given(bodies, st.sampled_from([" ", ".", "-", "  "]))
+def test_separators_are_accepted(body, separator):
+    nir = f"{body}{key_of(body):02d}"
+    spaced = separator.join([nir[0], nir[1:3], nir[3:5], nir[5:7], nir[7:10], nir[10:13],
+                             nir[13:]])
+    assert parse_nir(spaced.lower()).value == nir
+
+
+@given(bodies, st.integers(1, 96))
+def test_a_wrong_key_is_always_caught(body, shift):
+    key = (key_of(body) + shift - 1) % 97 + 1
+    if key == key_of(body):
+        return
+    with pytest.raises(NirError) as error:
+        parse_nir(f"{body}{key:02d}")
+    assert error.value.code == "key"
+
+
+@given(bodies, st.integers(0, 12), st.sampled_from("0123456789"))
+def test_a_single_changed_digit_is_caught(body, position, digit):
+    nir = f"{body}{key_of(body):02d}"
+    if nir[position] == digit or not nir[position].isdigit():
+        return
+    changed = nir[:position] + digit + nir[position + 1:]
+    with pytest.raises(NirError):
+        parse_nir(changed)
+
+
+@given(st.text(max_size=40))
+def test_garbage_never_crashes(text):
+    try:
+        parse_nir(text)
+    except NirError as error:
+        assert error.code in {"missing", "length", "format", "key"}
+
+
+def test_corsica_keys():
+    assert parse_nir("1 85 05 2A 004 123 " + f"{key_of('185052A004123'):02d}").value.startswith(
+        "185052A")
+    assert key_of("185052B004123") == 97 - int("1850518004123") % 97
+
+
+@pytest.mark.parametrize(("raw", "code"), [("", "missing"), ("12345", "length"),
+                                           ("585037505612312", "format"),
+                                           ("2850375056123" + "00", "key")])
+def test_each_failure_has_its_code_and_french_message(raw, code):
+    with pytest.raises(NirError) as error:
+        parse_nir(raw)
+    assert error.value.code == code
+    assert error.value.message  # a French sentence
+
+
+def _nir(sex="2", yy="85", mm="03"):
+    body = f"{sex}{yy}{mm}75056123"
+    return parse_nir(f"{body}{key_of(body):02d}")
+
+
+def test_identity_checks():
+    assert check_identity(_nir(), date(1985, 3, 14), "F", TODAY) == []
+    assert check_identity(_nir(), date(1985, 3, 14), "M", TODAY) == ["sex"]
+    assert check_identity(_nir(), date(1986, 3, 14), "F", TODAY) == ["year"]
+    assert check_identity(_nir(), date(1985, 4, 14), "F", TODAY) == ["month"]
+    assert "future" in check_identity(_nir(yy="27"), date(2027, 3, 1), "F", TODAY)
+    assert "too_old" in check_identity(_nir(yy="85"), date(1885, 3, 1), "F", TODAY)
+
+
+@pytest.mark.parametrize("month_code", ["20", "35", "42", "50", "99"])
+def test_unknown_month_codes_accept_any_month(month_code):
+    assert check_identity(_nir(mm=month_code), date(1985, 11, 2), "F", TODAY) == []
+
+
+@pytest.mark.parametrize(("digit", "sex"), [("1", "M"), ("3", "M"), ("7", "M"), ("2", "F"),
+                                            ("4", "F"), ("8", "F")])
+def test_temporary_and_foreign_born_numbers(digit, sex):
+    assert check_identity(_nir(sex=digit), date(1985, 3, 1), sex, TODAY) == []
+
+
+@given(st.dates(min_value=date(1897, 1, 1), max_value=TODAY))
+def test_age_band_is_coarse(birth):
+    assert age_band(birth, TODAY) in {"0-17", "18-29", "30-44", "45-59", "60-74", "75+"}
+
+
+def test_normalise():
+    assert normalise(" 2 85-03.75 ") == "2850375"
+
+
+def test_pseudonyms_are_keyed_and_rotate():
+    old = Keyring(tuple(parse_keys("k1:" + "A" * 43 + "=")))
+    rotated = Keyring(tuple(parse_keys("k2:" + "B" * 43 + "=,k1:" + "A" * 43 + "=")))
+    key_id, digest = old.pseudonymise("285037505612345")
+    assert key_id == "k1" and len(digest) == 64 and "285037505612345" not in digest
+    assert rotated.pseudonymise("285037505612345")[0] == "k2"
+    assert ("k1", digest) in rotated.candidates("285037505612345")
+
+
+def test_sealing_round_trip_and_tamper_detection():
+    sealer = Sealer(parse_keys("s1:" + "C" * 43 + "="))
+    sealed = sealer.seal_text("Zorglubienne", "identity")
+    assert b"Zorglubienne" not in sealed
+    assert sealer.open_text(sealed, "identity") == "Zorglubienne"
+    with pytest.raises(Exception):  # noqa: B017 - any authentication failure
+        sealer.open_text(sealed[:-1] + bytes([sealed[-1] ^ 1]), "identity")

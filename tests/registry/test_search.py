@@ -1,0 +1,186 @@
+"""Search, against the abstract API (parametrised by backend, Whoosh today)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from registry.search import BACKENDS, SearchQuery, WhooshBackend
+
+
+def doc(id: int, title: str, summary: str = "", **extra) -> dict:
+    base = {"id": id, "reference": f"HDH-2024-{id:04d}", "slug": f"p{id}", "title": title,
+            "summary": summary, "objective": "", "public_interest": "",
+            "sponsor_name": "Organisme", "sponsor_slug": "o", "sponsor_kind": "hopital",
+            "city": "Lyon", "themes": ["cardiologie"], "sources": ["DCIR"], "status": "en-cours",
+            "year_authorised": 2024, "uses_ai": False, "has_results": False,
+            "results_overdue": False, "overdue_months": 0,
+            "updated_at": datetime(2026, 1, 1, tzinfo=UTC).replace(day=1 + id % 28),
+            "created_at": datetime(2025, 1, 1, tzinfo=UTC), "result_kinds": []}
+    base.update(extra)
+    return base
+
+
+CORPUS = [
+    doc(1, "Les hôpitaux et l'insuffisance cardiaque", "Suivi à l'Hôpital après un infarctus."),
+    doc(2, "Cancer du sein chez les femmes jeunes", "Les cancers du sein avant 40 ans.",
+        themes=["oncologie"], sources=["ESME", "PMSI-MCO"], uses_ai=True, status="termine",
+        has_results=True),
+    doc(3, "Asthme des enfants", "Les enfants asthmatiques et la pollution.",
+        themes=["pediatrie", "sante-environnement"], status="termine", results_overdue=True,
+        overdue_months=7),
+    doc(4, "Données de santé et cardiologie", "Les donnees du SNDS en cardiologie.",
+        year_authorised=2021),
+    doc(5, "Titre <script>alert(1)</script>", "Résumé avec <b>balises</b> et hôpital."),
+]
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request, tmp_path):
+    if request.param != "whoosh":
+        pytest.fail(f"no test fixture for backend {request.param}")
+    engine = WhooshBackend(tmp_path / "index")
+    engine.index(CORPUS)
+    return engine
+
+
+def ids(backend, **kwargs) -> list[int]:
+    return backend.search(SearchQuery(**kwargs)).ids
+
+
+@pytest.mark.parametrize("variant", ["hopital", "hôpitaux", "Hôpital", "HÔPITAUX", "hopitaux"])
+def test_accents_case_and_plurals_meet(backend, variant):
+    assert sorted(ids(backend, text=variant)) == [1, 5]
+
+
+@pytest.mark.parametrize(("a", "b"), [("enfant", "enfants"), ("cancer", "cancers"),
+                                      ("données", "donnees")])
+def test_same_results_for_word_forms(backend, a, b):
+    assert ids(backend, text=a) == ids(backend, text=b) != []
+
+
+def test_title_is_boosted(backend):
+    assert ids(backend, text="cardiologie")[0] == 4
+
+
+def test_reference_finds_the_project_first(backend):
+    assert ids(backend, text="HDH-2024-0003")[0] == 3
+
+
+def test_highlights_mark_matches_and_escape_text(backend):
+    result = backend.search(SearchQuery(text="hôpital"))
+    snippet = result.highlights[5]
+    assert "<mark" in snippet and "<b>" not in snippet and "&lt;b&gt;" in snippet
+    title_hit = backend.search(SearchQuery(text="alert"))
+    assert all("<script" not in s for s in title_hit.highlights.values())
+
+
+def test_facets_count_and_combine_with_filters(backend):
+    result = backend.search(SearchQuery())
+    assert dict(result.facets["status"]) == {"en-cours": 3, "termine": 2}
+    assert dict(result.facets["theme"])["cardiologie"] == 3
+    filtered = backend.search(SearchQuery(filters={"status": ["termine"]}))
+    assert filtered.total == 2
+    # the selected facet still shows its other values (disjunctive), others are narrowed
+    assert dict(filtered.facets["status"]) == {"en-cours": 3, "termine": 2}
+    assert dict(filtered.facets["theme"]) == {"oncologie": 1, "pediatrie": 1,
+                                              "sante-environnement": 1}
+    both = backend.search(SearchQuery(filters={"status": ["termine"], "ai": ["oui"]}))
+    assert both.ids == [2]
+    assert ids(backend, filters={"overdue": ["oui"]}) == [3]
+    assert sorted(ids(backend, filters={"theme": ["oncologie", "pediatrie"]})) == [2, 3]
+
+
+def test_sorting(backend):
+    assert ids(backend, sort="title") == [3, 2, 4, 1, 5]
+    assert ids(backend, sort="reference") == [5, 4, 3, 2, 1]
+    assert ids(backend, sort="recent")[0] == 5
+
+
+def test_pagination_edges(backend):
+    page = backend.search(SearchQuery(per_page=2, page=3))
+    assert (page.total, page.pages, len(page.ids)) == (5, 3, 1)
+    beyond = backend.search(SearchQuery(per_page=2, page=99))
+    assert beyond.ids == [] and beyond.total == 5
+    assert len(backend.search(SearchQuery(per_page=10_000)).ids) == 5
+    assert backend.search(SearchQuery(page=-3)).page == 1
+
+
+@pytest.mark.parametrize("text", ['"', "(", ")", "AND", "OR NOT", "*", "~", "^2", "title:x",
+                                  '"unbalanced', "a" * 10_000, "\x00\x01\x02", "💡 hôpital",
+                                  "le la les", "-", "[1 TO 5]", "{}"])
+def test_hostile_queries_never_raise(backend, text):
+    result = backend.search(SearchQuery(text=text, filters={"status": ["nope"], "x": ["y"]}))
+    assert result.total >= 0
+
+
+def test_suggestion_for_a_misspelling(backend):
+    assert backend.search(SearchQuery(text="cardiolgie")).suggestion == "cardiologie"
+    assert backend.search(SearchQuery(text="cardiologie")).suggestion is None
+
+
+def test_index_stays_consistent_after_updates_removals_and_rebuild(backend):
+    backend.index([doc(6, "Nouveau projet"), doc(1, "Titre changé")])
+    backend.remove([2])
+    assert backend.ids() == {1, 3, 4, 5, 6}
+    assert ids(backend, text="changé") == [1]
+    assert ids(backend, text="insuffisance") == []
+    backend.rebuild([doc(i, f"Projet {i}") for i in range(10, 15)])
+    assert backend.ids() == {10, 11, 12, 13, 14}
+    assert backend.count() == 5
+
+
+def test_rebuild_does_not_interrupt_searches(backend):
+    failures: list[BaseException] = []
+    empty = 0
+    stop = threading.Event()
+
+    def searcher():
+        nonlocal empty
+        while not stop.is_set():
+            try:
+                if not backend.search(SearchQuery(text="projet")).ids:
+                    empty += 1
+            except BaseException as exc:
+                failures.append(exc)
+
+    backend.rebuild([doc(i, f"Projet {i}") for i in range(1, 200)])
+    thread = threading.Thread(target=searcher)
+    thread.start()
+    for _ in range(3):
+        backend.rebuild([doc(i, f"Projet {i}") for i in range(1, 200)])
+    stop.set()
+    thread.join()
+    assert failures == [] and empty == 0
+
+
+def _write_many(directory: str, start: int) -> None:
+    engine = WhooshBackend(directory)
+    for i in range(start, start + 15):
+        engine.index([doc(i, f"Projet {i}")])
+
+
+def test_writers_in_two_processes_both_land(tmp_path):
+    directory = str(tmp_path / "shared")
+    WhooshBackend(directory).index([doc(1, "Premier")])
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_write_many, args=(directory, start))
+                 for start in (100, 200)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=60)
+    assert [p.exitcode for p in processes] == [0, 0]
+    assert WhooshBackend(directory).ids() == {1, *range(100, 115), *range(200, 215)}
+
+
+def test_a_reused_searcher_sees_updates_and_deletions(backend):
+    assert ids(backend, text="asthme") == [3]  # warms the cached searcher
+    backend.index([doc(3, "Allergies des enfants")])
+    assert ids(backend, text="asthme") == []
+    assert ids(backend, text="allergies") == [3]
+    backend.remove([3])
+    assert ids(backend, text="allergies") == []

@@ -1,0 +1,112 @@
+"""Every content page renders in both languages, with its date, its table of contents and
+working links; the glossary explains its terms where they appear."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from website.content import SECTIONS, ContentLibrary
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = ContentLibrary(ROOT / "content", ("fr", "en"))
+FR_PAGES = sorted(LIBRARY.pages["fr"].values(), key=lambda p: p.slug)
+REQUIRED = {
+    "comprendre": {"snds", "qui-peut-utiliser-les-donnees", "protection-des-donnees",
+                   "autorisation-des-projets", "catalogue", "questions-frequentes"},
+    "vos-droits": {"opposition", "vos-droits", "mineurs-et-personnes-protegees",
+                   "opposition-facile-a-lire", "vos-droits-facile-a-lire"},
+    "a-propos": {"accessibilite", "mentions-legales", "donnees-personnelles", "contact"},
+}
+
+
+def test_required_pages_exist_in_both_languages():
+    for lang in ("fr", "en"):
+        for section, slugs in REQUIRED.items():
+            present = {p.slug for p in LIBRARY.section_pages(lang, section)}
+            assert slugs <= present, f"{lang}/{section} misses {sorted(slugs - present)}"
+
+
+def test_easy_read_versions_exist():
+    assert [p.slug for p in FR_PAGES if p.easy_read], "no easy-to-read (FALC) page"
+
+
+@pytest.mark.parametrize("page", FR_PAGES, ids=lambda p: p.slug)
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_page_renders(client, page, prefix):
+    response = client.get(f"{prefix}/{page.section}/{page.slug}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    lang = "en" if prefix else "fr"
+    title = LIBRARY.pages[lang][page.slug].title
+    assert f"<h1>{title}</h1>".replace("'", "&#39;") in html or f"<h1>{title}</h1>" in html
+    assert ("Mis à jour le" in html) if not prefix else ("Updated on" in html)
+
+
+def test_dates_are_formatted_for_the_locale(client):
+    page = LIBRARY.pages["fr"]["snds"]
+    fr = client.get("/comprendre/snds").get_data(as_text=True)
+    en = client.get("/en/comprendre/snds").get_data(as_text=True)
+    months_fr = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                 "septembre", "octobre", "novembre", "décembre"]
+    assert f"{page.updated.day} {months_fr[page.updated.month - 1]} {page.updated.year}" in fr
+    en_updated = LIBRARY.pages["en"]["snds"].updated
+    assert en_updated.strftime("%B") in en and str(en_updated.year) in en
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_section_index_lists_its_pages(client, section, prefix):
+    html = client.get(f"{prefix}/{section}").get_data(as_text=True)
+    lang = "en" if prefix else "fr"
+    for page in LIBRARY.section_pages(lang, section):
+        assert f'href="{prefix}/{section}/{page.slug}"' in html
+
+
+def test_long_pages_have_a_table_of_contents(client):
+    html = client.get("/vos-droits/opposition").get_data(as_text=True)
+    assert 'class="toc"' in html
+    toc = html.split('class="toc"', 1)[1].split("</nav>")[0]
+    anchors = re.findall(r'<a href="#([\w-]+)">', toc)
+    assert anchors and all(f'id="{anchor}"' in html for anchor in anchors)
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_glossary_lists_every_term_with_an_anchor(client, prefix):
+    html = client.get(f"{prefix}/comprendre/glossaire").get_data(as_text=True)
+    for entry in LIBRARY.glossary["en" if prefix else "fr"]:
+        assert f'id="{entry.slug}"' in html
+
+
+def test_glossary_terms_are_explained_where_they_appear(client):
+    html = client.get("/comprendre/snds").get_data(as_text=True)
+    assert '<a href="/comprendre/glossaire#' in html
+    assert "<abbr title=" in html
+    html = client.get("/en/comprendre/snds").get_data(as_text=True)
+    assert '<a href="/en/comprendre/glossaire#' in html
+
+
+def test_internal_links_of_every_page_resolve(client):
+    broken = []
+    for lang, prefix in (("fr", ""), ("en", "/en")):
+        for page in LIBRARY.pages[lang].values():
+            html = client.get(f"{prefix}{page.path}").get_data(as_text=True)
+            body = html.split('id="contenu"', 1)[1]
+            for href in set(re.findall(r'href="(/[^"#]*)', body)):
+                if client.get(href).status_code != 200:
+                    broken.append(f"{prefix}{page.path} → {href}")
+    assert not broken, broken
+
+
+def test_unknown_page_or_wrong_section_is_404(client):
+    assert client.get("/comprendre/nexiste-pas").status_code == 404
+    assert client.get("/a-propos/snds").status_code == 404
+    assert client.get("/comprendre/..%2F..%2Fetc%2Fpasswd").status_code == 404
+
+
+def test_site_map_lists_every_page(client):
+    html = client.get("/plan-du-site").get_data(as_text=True)
+    for page in FR_PAGES:
+        assert f'href="{page.path}"' in html

@@ -1,0 +1,1 @@
+"""The Flask shell of hdh-transparence: factory, configuration, layout, content pages."""

@@ -1,0 +1,68 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from website import cli as website_cli
+from website import errors, i18n, logs, security
+from website.config import build_config
+from website.extensions import babel, csrf, db, limiter
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the site. ``config`` overrides the profile and the environment (tests use it).
+
+    No side effect beyond the app object: migrations, demo data and the search index are
+    set-up steps (``make run``), never run here.
+    """
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(build_config(config))
+    app.instance_path = app.config["INSTANCE_DIR"]
+
+    logs.init_app(app)
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale,
+                   default_translation_directories=app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    limiter.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from objection.views import bp as objection_bp
+    from registry.api import bp as registry_api_bp
+    from registry.views import bp as registry_bp
+    from website.views import bp as site_bp
+
+    app.register_blueprint(site_bp)
+    app.register_blueprint(registry_bp)
+    app.register_blueprint(registry_api_bp)
+    app.register_blueprint(objection_bp)
+
+    from objection import cli as objection_cli
+    from registry import cli as registry_cli
+
+    website_cli.init_app(app)
+    registry_cli.init_app(app)
+    objection_cli.init_app(app)
+    _register_template_helpers(app)
+
+    # Order matters: the language prefix is read from the path the proxy delivered.
+    i18n.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,  # type: ignore[method-assign]
+                                x_prefix=count)
+    return app
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, format_decimal, format_percent
+
+    app.jinja_env.globals.update(
+        format_date=format_date, format_datetime=format_datetime, format_number=format_decimal,
+        format_percent=format_percent,
+    )

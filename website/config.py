@@ -1,0 +1,189 @@
+"""Layered configuration: defaults, then the environment, then an explicit override.
+
+Three profiles, chosen by ``APP_ENV``: ``development`` (the default, works with no variable set),
+``testing`` and ``production``. Production refuses to start when a secret it needs is missing,
+so a forgotten variable stops the deploy instead of silently weakening the site.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Marks values that only exist so `make run` works on a laptop; production rejects them.
+DEV_ONLY_MARKER = "dev-only-not-secret"
+
+
+class ConfigError(RuntimeError):
+    """A configuration that must not be served (raised at start-up, never at request time)."""
+
+
+class BaseConfig:
+    APP_ENV = "development"
+    SECRET_KEY = f"{DEV_ONLY_MARKER}-session-key"
+    SECRET_KEY_FALLBACKS: list[str] = []
+    INSTANCE_DIR = str(PROJECT_ROOT / "instance")
+    DATABASE_URL = ""  # empty means SQLite under INSTANCE_DIR
+    SQLALCHEMY_ECHO = False
+    SEARCH_BACKEND = "whoosh"
+    SEARCH_INDEX_DIR = ""  # empty means INSTANCE_DIR/search
+    CONTENT_DIR = str(PROJECT_ROOT / "content")
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+    BABEL_TRANSLATION_DIRECTORIES = ";".join(
+        str(PROJECT_ROOT / "translations" / domain)
+        for domain in ("website", "registry", "objection")
+    )
+    WTF_CSRF_TIME_LIMIT = 3600 * 4
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=4)
+    # Twice the 5 MB document limit: a file a little too big gets a message next to its field
+    # (input kept) rather than a bare 413 page.
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    PROXY_COUNT = 0  # number of trusted reverse proxies in front of the app
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    PREFERRED_URL_SCHEME = "http"
+    SITE_URL = "http://127.0.0.1:8000"
+    LOG_LEVEL = "INFO"
+    # Objections: pseudonym keys ("id:base64key,id:base64key", the first one is current),
+    # encryption key for the identity kept during review, mail delivery.
+    PSEUDONYM_KEYS = f"dev1:{DEV_ONLY_MARKER}-pseudonym-key-0000000000000000"
+    IDENTITY_ENCRYPTION_KEYS = ""  # empty: a development key derived from SECRET_KEY
+    MAIL_SERVER = ""  # empty: mails are written to INSTANCE_DIR/mail
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_SENDER = "Plateforme des données de santé <ne-pas-repondre@exemple.fr>"
+    MAIL_TIMEOUT = 10
+
+
+class DevelopmentConfig(BaseConfig):
+    APP_ENV = "development"
+
+
+class TestingConfig(BaseConfig):
+    APP_ENV = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = False
+
+
+class ProductionConfig(BaseConfig):
+    APP_ENV = "production"
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    SECRET_KEY = ""
+    PSEUDONYM_KEYS = ""
+
+
+PROFILES: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+# Variables read from the environment, with the type they are parsed to.
+# Every one is listed in the README's configuration table.
+ENVIRONMENT_VARIABLES: dict[str, type] = {
+    "SECRET_KEY": str,
+    "SECRET_KEY_FALLBACKS": list,
+    "DATABASE_URL": str,
+    "INSTANCE_DIR": str,
+    "SEARCH_BACKEND": str,
+    "SEARCH_INDEX_DIR": str,
+    "SITE_URL": str,
+    "PROXY_COUNT": int,
+    "RATELIMIT_STORAGE_URI": str,
+    "RATELIMIT_ENABLED": bool,
+    "LOG_LEVEL": str,
+    "PSEUDONYM_KEYS": str,
+    "IDENTITY_ENCRYPTION_KEYS": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": bool,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_SENDER": str,
+    "MAIL_TIMEOUT": int,
+    "MAX_CONTENT_LENGTH": int,
+}
+
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "PSEUDONYM_KEYS")
+
+
+def _parse(kind: type, raw: str) -> Any:
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on", "oui"}
+    if kind is int:
+        return int(raw)
+    if kind is list:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def build_config(overrides: dict[str, Any] | None = None,
+                 environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings for one app: profile defaults, then environment, then ``overrides``.
+
+    Raises ConfigError when the result must not be served (production without its secrets).
+    """
+    environ = dict(os.environ if environ is None else environ)
+    overrides = dict(overrides or {})
+    profile_name = overrides.get("APP_ENV") or environ.get("APP_ENV") or "development"
+    if profile_name not in PROFILES:
+        raise ConfigError(
+            f"APP_ENV={profile_name!r} is unknown; use one of: {', '.join(PROFILES)}."
+        )
+    profile = PROFILES[profile_name]
+    settings = {key: getattr(profile, key) for key in dir(profile) if key.isupper()}
+    for name, kind in ENVIRONMENT_VARIABLES.items():
+        if name in environ and environ[name] != "":
+            try:
+                settings[name] = _parse(kind, environ[name])
+            except ValueError as exc:
+                raise ConfigError(f"{name} must be a {kind.__name__}: {exc}") from exc
+    settings.update(overrides)
+    settings["APP_ENV"] = profile_name
+    if profile_name == "production":
+        _check_production(settings)
+    _complete(settings)
+    return settings
+
+
+def _complete(settings: dict[str, Any]) -> None:
+    instance = Path(settings["INSTANCE_DIR"])
+    if not settings.get("DATABASE_URL"):
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'hdh.sqlite3'}"
+    if not settings.get("SEARCH_INDEX_DIR"):
+        settings["SEARCH_INDEX_DIR"] = str(instance / "search")
+    settings.setdefault("MAIL_OUTBOX_DIR", str(instance / "mail"))
+    settings["RATELIMIT_STORAGE_URI"] = settings.get("RATELIMIT_STORAGE_URI") or "memory://"
+
+
+def _check_production(settings: dict[str, Any]) -> None:
+    """Stop start-up when production lacks a secret or still carries a development value."""
+    missing = [name for name in REQUIRED_IN_PRODUCTION if not settings.get(name)]
+    weak = [name for name in REQUIRED_IN_PRODUCTION
+            if settings.get(name) and DEV_ONLY_MARKER in str(settings[name])]
+    if missing or weak:
+        problems = []
+        if missing:
+            problems.append("missing: " + ", ".join(missing))
+        if weak:
+            problems.append("development-only values: " + ", ".join(weak))
+        raise ConfigError(
+            "Refusing to start in production (" + "; ".join(problems) + "). "
+            "Set these environment variables; see the configuration table in README.md."
+        )
+    if len(settings["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters in production.")

@@ -1,0 +1,261 @@
+"""Content pages: Markdown files with YAML front matter under ``content/<lang>/``.
+
+Rendering is Markdown → glossary marking → HTML → nh3 sanitising, so whatever a page contains
+(``<script>``, ``javascript:`` links, event attributes) comes out harmless. Glossary terms are
+wrapped, at their first appearance in a page, in a link to their glossary entry, with an
+``<abbr>`` carrying the expansion for acronyms.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import markdown
+import nh3
+import yaml
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+SECTIONS = ("comprendre", "vos-droits", "a-propos")
+GLOSSARY_SLUG = "glossaire"
+TOC_MIN_HEADINGS = 3
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+
+ALLOWED_TAGS = {
+    "a", "abbr", "blockquote", "br", "code", "dd", "dl", "dt", "em", "h2", "h3", "h4", "h5",
+    "hr", "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "h2": {"id"}, "h3": {"id"}, "h4": {"id"}, "h5": {"id"},
+    "th": {"scope"}, "td": set(),
+}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    term: str
+    slug: str
+    definition: str
+    expansion: str = ""
+
+
+@dataclass
+class Page:
+    lang: str
+    slug: str
+    title: str
+    summary: str
+    updated: date
+    order: int
+    section: str
+    easy_read: bool
+    body: str
+
+    @property
+    def path(self) -> str:
+        return f"/{self.section}/{self.slug}"
+
+
+class ContentError(ValueError):
+    """A content file that cannot be published as it is."""
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise ContentError("front matter missing")
+    meta = yaml.safe_load(match.group(1)) or {}
+    if not isinstance(meta, dict):
+        raise ContentError("front matter is not a mapping")
+    return meta, text[match.end():]
+
+
+class _GlossaryMarker(Treeprocessor):
+    SKIP = {"a", "abbr", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+    def __init__(self, md: markdown.Markdown, glossary: list[GlossaryEntry], link_base: str):
+        super().__init__(md)
+        self.link_base = link_base
+        # Longest terms first, so "données de santé" wins over "données".
+        self.entries = sorted(glossary, key=lambda e: len(e.term), reverse=True)
+        self.patterns = {
+            e.slug: re.compile(r"(?<![\w-])" + re.escape(e.term) + r"(?![\w-])")
+            for e in self.entries
+        }
+        self.seen: set[str] = set()
+
+    def run(self, root: etree.Element) -> None:
+        self._walk(root)
+
+    def _walk(self, element: etree.Element) -> None:
+        if element.tag in self.SKIP:
+            return
+        if element.text:
+            new_text, nodes = self._mark(element.text)
+            if nodes:
+                element.text = new_text
+                for index, node in enumerate(nodes):
+                    element.insert(index, node)
+        for child in list(element):
+            self._walk(child)
+            if child.tail:
+                new_tail, nodes = self._mark(child.tail)
+                if nodes:
+                    child.tail = new_tail
+                    position = list(element).index(child) + 1
+                    for offset, node in enumerate(nodes):
+                        element.insert(position + offset, node)
+
+    def _mark(self, text: str) -> tuple[str, list[etree.Element]]:
+        """Wrap the first unseen glossary term in ``text``; returns leading text and new nodes."""
+        best = None
+        for entry in self.entries:
+            if entry.slug in self.seen:
+                continue
+            match = self.patterns[entry.slug].search(text)
+            if match and (best is None or match.start() < best[1].start()):
+                best = (entry, match)
+        if best is None:
+            return text, []
+        entry, match = best
+        self.seen.add(entry.slug)
+        link = etree.Element("a", href=f"{self.link_base}#{entry.slug}")
+        if entry.expansion:
+            abbr = etree.SubElement(link, "abbr", title=entry.expansion)
+            abbr.text = match.group(0)
+        else:
+            link.text = match.group(0)
+        rest, more = self._mark(text[match.end():])
+        link.tail = rest
+        return text[: match.start()], [link, *more]
+
+
+class GlossaryExtension(Extension):
+    def __init__(self, glossary: list[GlossaryEntry], link_base: str):
+        super().__init__()
+        self.glossary = glossary
+        self.link_base = link_base
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        marker = _GlossaryMarker(md, self.glossary, self.link_base)
+        md.treeprocessors.register(marker, "glossary", 5)
+
+
+def sanitise(html: str) -> str:
+    """Keep only harmless markup: no script, no event handler, no javascript: URL."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+_LINK_HREF = re.compile(r'href="(/[^"/][^"]*|/)"')
+
+
+def render_markdown(text: str, glossary: list[GlossaryEntry] | None = None,
+                    link_base: str = f"/comprendre/{GLOSSARY_SLUG}",
+                    site_root: str = "") -> tuple[str, list[dict]]:
+    """Render untrusted Markdown to safe HTML; returns the HTML and the table of contents."""
+    extensions: list = ["tables", "sane_lists", "abbr", "toc"]
+    if glossary:
+        extensions.append(GlossaryExtension(glossary, link_base))
+    md = markdown.Markdown(
+        extensions=extensions,
+        extension_configs={"toc": {"permalink": False, "toc_depth": "2-3"}},
+        output_format="html",
+    )
+    html = sanitise(md.convert(text))
+    if site_root:
+        html = _LINK_HREF.sub(lambda m: f'href="{site_root}{m.group(1)}"', html)
+    return html, list(getattr(md, "toc_tokens", []))
+
+
+class ContentLibrary:
+    """All pages and the glossary of one content directory, loaded once and validated."""
+
+    def __init__(self, root: Path, languages: tuple[str, ...]):
+        self.root = root
+        self.languages = languages
+        self.pages: dict[str, dict[str, Page]] = {}
+        self.glossary: dict[str, list[GlossaryEntry]] = {}
+        for lang in languages:
+            self.pages[lang] = self._load_pages(lang)
+            self.glossary[lang] = self._load_glossary(lang)
+
+    def _load_pages(self, lang: str) -> dict[str, Page]:
+        pages: dict[str, Page] = {}
+        directory = self.root / lang
+        for path in sorted(directory.glob("*.md")):
+            try:
+                meta, body = split_front_matter(path.read_text(encoding="utf-8"))
+                section = str(meta["section"])
+                if section not in SECTIONS:
+                    raise ContentError(f"unknown section {section!r}")
+                updated = meta["updated"]
+                if not isinstance(updated, date):
+                    updated = date.fromisoformat(str(updated))
+                page = Page(
+                    lang=lang, slug=path.stem, title=str(meta["title"]),
+                    summary=str(meta.get("summary", "")), updated=updated,
+                    order=int(meta.get("order", 100)), section=section,
+                    easy_read=bool(meta.get("easy_read", False)), body=body,
+                )
+            except (KeyError, ValueError, yaml.YAMLError) as exc:
+                raise ContentError(f"{path}: {exc}") from exc
+            pages[page.slug] = page
+        return pages
+
+    def _load_glossary(self, lang: str) -> list[GlossaryEntry]:
+        path = self.root / lang / "glossaire.yml"
+        if not path.exists():
+            return []
+        items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        return [
+            GlossaryEntry(term=str(i["term"]), slug=str(i["slug"]),
+                          definition=str(i["definition"]), expansion=str(i.get("expansion", "")))
+            for i in items
+        ]
+
+    def page(self, lang: str, section: str, slug: str) -> Page | None:
+        page = self.pages.get(lang, {}).get(slug)
+        if page is None or page.section != section:
+            return None
+        return page
+
+    def section_pages(self, lang: str, section: str) -> list[Page]:
+        pages = [p for p in self.pages.get(lang, {}).values() if p.section == section]
+        return sorted(pages, key=lambda p: (p.order, p.title))
+
+    def all_pages(self, lang: str) -> list[Page]:
+        return sorted(self.pages.get(lang, {}).values(), key=lambda p: (p.section, p.order))
+
+
+@lru_cache(maxsize=8)
+def load_library(root: str, languages: tuple[str, ...]) -> ContentLibrary:
+    return ContentLibrary(Path(root), languages)
+
+
+def rendered(page: Page, glossary: list[GlossaryEntry], site_root: str) -> tuple[str, list[dict]]:
+    """HTML and table of contents of ``page`` for a site mounted at ``site_root``."""
+    return _rendered_cached(page.lang, page.slug, page.body, tuple(glossary), site_root)
+
+
+@lru_cache(maxsize=256)
+def _rendered_cached(lang: str, slug: str, body: str, glossary: tuple[GlossaryEntry, ...],
+                     site_root: str) -> tuple[str, list[dict]]:
+    link_base = f"/comprendre/{GLOSSARY_SLUG}"  # made absolute with the other site links
+    # The glossary page itself should not link its terms to itself.
+    entries = [] if slug == GLOSSARY_SLUG else list(glossary)
+    return render_markdown(body, entries, link_base=link_base, site_root=site_root)

@@ -1,0 +1,144 @@
+"""SQLAlchemy 2 engine and a session per application context.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` on every connection, so a commit that returned
+is on disk (an objection's receipt depends on it); PostgreSQL runs with synchronous commit.
+Services receive the session and flush; the view or CLI command that called them commits once.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, Engine, Enum, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware UTC datetime on every database (SQLite forgets the time zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, _dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use an aware UTC datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, _dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def string_enum(kind: type[enum.StrEnum], name: str, length: int = 40) -> Enum:
+    """A StrEnum column stored as its value in a string column with a CHECK constraint:
+    portable between SQLite and PostgreSQL and readable in plain SQL."""
+    return Enum(kind, name=name, native_enum=False, create_constraint=True, length=length,
+                values_callable=lambda members: [m.value for m in members],
+                validate_strings=True)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; the naming convention keeps migrations portable."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """Create an engine with the durability settings this site relies on."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args={"options": "-c synchronous_commit=on -c timezone=UTC"},
+    )
+
+
+class Database:
+    """Holds the engine of each app and hands out one session per application context."""
+
+    def init_app(self, app: Flask) -> None:
+        engine = make_engine(app.config["DATABASE_URL"], app.config.get("SQLALCHEMY_ECHO", False))
+        app.extensions["database"] = {
+            "engine": engine,
+            "sessionmaker": sessionmaker(bind=engine, expire_on_commit=False),
+        }
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["database"]["engine"]
+
+    @property
+    def session(self) -> Session:
+        """The session of the current application context (created on first use)."""
+        if "db_session" not in g:
+            g.db_session = current_app.extensions["database"]["sessionmaker"]()
+        return g.db_session
+
+    def new_session(self) -> Session:
+        """A session outside the per-request one (background work, threads)."""
+        return current_app.extensions["database"]["sessionmaker"]()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """Commit the request session on success, roll it back on any error."""
+        session = self.session
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    @staticmethod
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()  # rolls back anything not committed
+
+
+# Packages that own tables; importing them fills Base.metadata (migrations, tests).
+MODEL_MODULES = ("registry.models", "objection.models")
+
+
+def import_models() -> None:
+    import importlib
+
+    for module in MODEL_MODULES:
+        importlib.import_module(module)

@@ -1,0 +1,91 @@
+"""Languages in the URL: French at the root, English under ``/en``.
+
+A small WSGI middleware moves a leading ``/en`` from ``PATH_INFO`` to ``SCRIPT_NAME``. Every route
+is therefore declared once, ``url_for`` builds ``/en/...`` links by itself on English pages, and
+the locale is read from the environ, never guessed from headers, so a shared link shows the same
+language to everyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import get_locale
+
+LANG_ENVIRON_KEY = "hdh.lang"
+PREFIXES = {"en": "/en"}
+DEFAULT_LANG = "fr"
+
+
+class LanguagePrefixMiddleware:
+    """Strip ``/en`` from the path and remember the language for the request."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        path = environ.get("PATH_INFO", "") or "/"
+        lang = DEFAULT_LANG
+        for code, prefix in PREFIXES.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                lang = code
+                environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+                environ["PATH_INFO"] = path[len(prefix):] or "/"
+                break
+        environ[LANG_ENVIRON_KEY] = lang
+        return self.wsgi_app(environ, start_response)
+
+
+def select_locale() -> str:
+    """Flask-Babel locale selector: the language carried by the URL."""
+    if request:
+        return request.environ.get(LANG_ENVIRON_KEY, DEFAULT_LANG)
+    return DEFAULT_LANG
+
+
+def current_lang() -> str:
+    return str(get_locale() or DEFAULT_LANG)
+
+
+def base_script_root() -> str:
+    """The application's mount point without the language prefix."""
+    root = request.script_root
+    lang = request.environ.get(LANG_ENVIRON_KEY, DEFAULT_LANG)
+    prefix = PREFIXES.get(lang, "")
+    if prefix and root.endswith(prefix):
+        root = root[: -len(prefix)]
+    return root
+
+
+def url_in_language(lang: str, path: str | None = None, query: str | None = None) -> str:
+    """The same page in another language (``path`` is relative to the language root)."""
+    path = request.path if path is None else path
+    query = request.query_string.decode("latin-1") if query is None else query
+    url = base_script_root() + PREFIXES.get(lang, "") + path
+    if url != "/" and url.endswith("/") and path == "/":
+        url = url.rstrip("/") or "/"
+    return url + (f"?{query}" if query else "")
+
+
+def localise_site_path(path: str) -> str:
+    """Turn a site path written in content (``/vos-droits``) into one for the current language."""
+    if not path.startswith("/") or path.startswith("//"):
+        return path
+    return request.script_root + path
+
+
+def init_app(app: Flask) -> None:
+    app.wsgi_app = LanguagePrefixMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+    @app.context_processor
+    def inject_language() -> dict[str, Any]:
+        lang = current_lang()
+        others = [code for code in app.config["LANGUAGES"] if code != lang]
+        return {
+            "current_lang": lang,
+            "other_lang": others[0] if others else lang,
+            "url_in_language": url_in_language,
+        }

@@ -1,0 +1,112 @@
+"""JSON-lines logging with a request id, and without personal data.
+
+Only method, path (never the query string), status, duration and request id are logged for a
+request. A filter also masks anything shaped like a social security number (13 to 15 digits,
+possibly grouped) in any message, as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, Response, g, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_NIR_LIKE = re.compile(
+    r"(?<![0-9])[12378][\s.-]?(?:[0-9][\s.-]?){4}(?:[0-9AB][\s.-]?){2}"
+    r"(?:[0-9][\s.-]?){5,7}[0-9](?![0-9])"
+)
+
+
+def mask_identifiers(text: str) -> str:
+    return _NIR_LIKE.sub("[masqué]", text)
+
+
+class JsonLinesFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": mask_identifiers(record.getMessage()),
+        }
+        for key in ("request_id", "method", "path", "status", "duration_ms", "event"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_info:
+            entry["exception"] = mask_identifiers(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            try:
+                record.request_id = g.get("request_id", "-")
+            except RuntimeError:  # outside a request
+                record.request_id = "-"
+        return True
+
+
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (gunicorn and test runners swap it)."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send every log record to stderr as one JSON object per line."""
+    handler = _CurrentStderrHandler()
+    handler.setFormatter(JsonLinesFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_hdh", False):
+            root.removeHandler(existing)
+    handler._hdh = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    # The development server's own request lines carry query strings: keep them out.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+access_log = logging.getLogger("hdh.access")
+
+
+def init_app(app: Flask) -> None:
+    configure_logging(app.config.get("LOG_LEVEL", "INFO"))
+
+    @app.before_request
+    def start_request() -> None:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "-")
+        started = g.get("request_started")
+        duration = round((time.perf_counter() - started) * 1000, 1) if started else None
+        access_log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.script_root + request.path,
+                "status": response.status_code,
+                "duration_ms": duration,
+            },
+        )
+        return response
