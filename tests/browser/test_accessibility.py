@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -89,12 +90,13 @@ def test_form_errors_are_accessible_and_the_summary_links_to_fields(live_server,
     page.goto(live_server + "/opposition")
     page.get_by_role("button", name="Relire ma demande").click()
     summary = page.locator(".error-summary")
-    assert summary.is_visible()
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    # The focus moves once site.js has run: expect() waits for it instead of racing the script.
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
     results = axe.run(page)
     assert results.violations_count == 0, _describe(results)
     summary.locator("a[href='#nir']").click()
-    assert page.evaluate("document.activeElement.id") == "nir"
+    expect(page.locator("#nir")).to_be_focused()
 
 
 def _fill(page, nir: str) -> None:
