@@ -15,12 +15,16 @@ import binascii
 import hashlib
 import hmac
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app
+
+DEV_KEY_MARKER = "dev-only-not-secret"
 
 
 class KeyConfigError(ValueError):
@@ -34,7 +38,7 @@ def parse_keys(setting: str, min_bytes: int = 32) -> list[tuple[str, bytes]]:
         key_id, sep, encoded = item.partition(":")
         if not sep or not key_id:
             raise KeyConfigError("each key is written id:base64key")
-        if "dev-only-not-secret" in encoded:
+        if DEV_KEY_MARKER in encoded:
             key = hashlib.sha256(encoded.encode()).digest()  # development profile only
         else:
             try:
@@ -92,6 +96,28 @@ class Sealer:
 
     def open_text(self, sealed: bytes, context: str = "") -> str:
         return self.open(sealed, context.encode()).decode()
+
+
+def check_config(config: Mapping[str, Any]) -> list[str]:
+    """Problems with the objection keys, for the production start-up check (empty when fine).
+
+    Checked at start-up so that a malformed key stops the service with a clear message instead
+    of failing on the first citizen's objection."""
+    problems = []
+    for name in ("PSEUDONYM_KEYS", "IDENTITY_ENCRYPTION_KEYS"):
+        setting = str(config.get(name) or "")
+        if DEV_KEY_MARKER in setting:
+            problems.append(f"{name} holds a development-only key")
+            continue
+        try:
+            keys = parse_keys(setting)
+        except KeyConfigError as error:
+            problems.append(f"{name}: {error}")
+            continue
+        ids = [key_id for key_id, _ in keys]
+        if len(set(ids)) != len(ids):
+            problems.append(f"{name}: each key id must appear once")
+    return problems
 
 
 def keyring(app: Flask | None = None) -> Keyring:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from objection.identity import NirError, age_band, check_identity, key_of, normalise, parse_nir
-from objection.pseudonym import Keyring, Sealer, parse_keys
+from objection.pseudonym import Keyring, Sealer, check_config, parse_keys
 
 TODAY = date(2026, 11, 24)
 
@@ -130,3 +130,18 @@ def test_sealing_round_trip_and_tamper_detection():
     assert sealer.open_text(sealed, "identity") == "Zorglubienne"
     with pytest.raises(Exception):  # noqa: B017 - any authentication failure
         sealer.open_text(sealed[:-1] + bytes([sealed[-1] ^ 1]), "identity")
+
+
+@pytest.mark.parametrize(("settings", "problem"), [
+    ({"PSEUDONYM_KEYS": "garbage"}, "PSEUDONYM_KEYS: each key is written id:base64key"),
+    ({"PSEUDONYM_KEYS": "k1:not*base64"}, "PSEUDONYM_KEYS: key 'k1' is not base64"),
+    ({"PSEUDONYM_KEYS": "k1:QUFB"}, "PSEUDONYM_KEYS: key 'k1' must be at least 32 bytes"),
+    ({"PSEUDONYM_KEYS": "k1:dev-only-not-secret-x"}, "PSEUDONYM_KEYS holds a development-only key"),
+    ({"PSEUDONYM_KEYS": f"k1:{'A' * 43}=,k1:{'B' * 43}="},
+     "PSEUDONYM_KEYS: each key id must appear once"),
+    ({"IDENTITY_ENCRYPTION_KEYS": ""}, "IDENTITY_ENCRYPTION_KEYS: no key configured"),
+])
+def test_key_settings_are_checked_before_start_up(settings, problem):
+    good = {"PSEUDONYM_KEYS": f"k1:{'A' * 43}=", "IDENTITY_ENCRYPTION_KEYS": f"s1:{'C' * 43}="}
+    assert check_config(good) == []
+    assert check_config(good | settings) == [problem]
