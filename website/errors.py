@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -51,8 +52,11 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         code = error.code or 500
         title, message = ERROR_TEXTS.get(code, (error.name, error.description or ""))
-        if error.description and error.description != type(error).description:
-            message = error.description  # a specific, already translated reason
+        # A view may abort with a specific, already translated reason. The limiter's description
+        # is its limit in English ("10 per 1 minute"): never shown, the site's text is.
+        if (error.description and error.description != type(error).description
+                and not isinstance(error, RateLimitExceeded)):
+            message = error.description
         body, status = render_error(code, title, message)
         headers = {}
         if code == 405 and getattr(error, "valid_methods", None):

@@ -73,3 +73,43 @@ def test_nul_bytes_in_a_form_are_a_clear_400(client):
     response = client.post("/opposition/suivi", data={"reference": "OPP\x00", "csrf_token": "x"})
     assert response.status_code == 400
     assert "caractère invalide" in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def limited_app(database_url, tmp_path):
+    """An app with rate limits on (as in production) and a route limited to 2 per minute."""
+    from website.extensions import limiter
+
+    app = make_test_app(database_url, tmp_path, RATELIMIT_ENABLED=True)
+
+    @app.route("/test-limite")
+    @limiter.limit("2 per minute")
+    def limited():
+        return "ok"
+
+    return app
+
+
+@pytest.mark.parametrize(("prefix", "title", "text"), [
+    ("", "Trop de demandes", "Vous avez fait trop de demandes"),
+    ("/en", "Too many requests", "You made too many requests"),
+])
+def test_a_real_rate_limit_shows_the_sites_429_page(limited_app, prefix, title, text):
+    client = limited_app.test_client()
+    statuses = [client.get(f"{prefix}/test-limite").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    response = client.get(f"{prefix}/test-limite")
+    html = response.get_data(as_text=True)
+    assert f"<h1>{title}</h1>" in html and text in html
+    assert "per 1 minute" not in html and "2 per" not in html  # the limiter's own English
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_a_real_rate_limit_under_the_api_is_json_in_french(limited_app):
+    client = limited_app.test_client()
+    for _ in range(2):
+        client.get("/test-limite")
+    response = client.get("/test-limite", headers={"Accept": "application/json"})
+    assert response.status_code == 429
+    assert response.json["error"]["message"].startswith("Vous avez fait trop de demandes")
+    assert "Retry-After" in response.headers
