@@ -1,7 +1,10 @@
 """SQLAlchemy 2 engine and a session per application context.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` on every connection, so a commit that returned
-is on disk (an objection's receipt depends on it); PostgreSQL runs with synchronous commit.
+is on disk (an objection's receipt depends on it); PostgreSQL runs with synchronous commit and a
+connection timeout (so a health check or a request cannot hang on an unreachable server).
+Engines hide SQL parameters (``hide_parameters=True``): a failing query's values, which may be
+personal data, never reach logs or error messages.
 Services receive the session and flush; the view or CLI command that called them commits once.
 """
 
@@ -11,10 +14,21 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, Enum, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -68,13 +82,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# Seconds PostgreSQL may take to accept a connection before the attempt fails.
+POSTGRES_CONNECT_TIMEOUT = 5
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """Create an engine with the durability settings this site relies on."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 10})
+        engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgres://"):
@@ -84,9 +102,41 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     return create_engine(
         url,
         echo=echo,
+        hide_parameters=True,
         pool_pre_ping=True,
-        connect_args={"options": "-c synchronous_commit=on -c timezone=UTC"},
+        connect_args={"options": "-c synchronous_commit=on -c timezone=UTC",
+                      "connect_timeout": POSTGRES_CONNECT_TIMEOUT},
     )
+
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+@lru_cache(maxsize=1)
+def schema_heads() -> frozenset[str]:
+    """The Alembic head revision(s) of the code (read once: the scripts do not change while the
+    process runs)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why the database cannot serve this code, or None when it answers and is at the Alembic head.
+
+    Returned reasons (short, for monitoring): ``"unreachable"``, ``"not migrated"`` (no
+    ``alembic_version`` table), ``"migrations pending"`` (the database is at another revision).
+    """
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            if not inspect(connection).has_table("alembic_version"):
+                return "not migrated"
+            current = {row[0] for row in connection.execute(
+                text("SELECT version_num FROM alembic_version"))}
+    except Exception:
+        return "unreachable"
+    return None if current == schema_heads() else "migrations pending"
 
 
 class Database:

@@ -183,6 +183,69 @@ def test_healthz_reports_an_unreachable_database(database_url, tmp_path):
     assert response.json["database"] == "unreachable"
 
 
+def test_healthz_fails_on_an_unmigrated_database(tmp_path):
+    """A fresh, empty SQLite file answers SELECT 1 but cannot serve a page: 503, with why."""
+    from tests.conftest import make_test_app
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'empty.sqlite3'}", tmp_path)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "error", "database": "not migrated"}
+
+
+def test_healthz_fails_when_migrations_are_pending(tmp_path):
+    from alembic import command
+
+    from tests.conftest import make_test_app
+    from website.cli import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    command.upgrade(alembic_config(url), "0001_baseline")
+    app = make_test_app(url, tmp_path)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "migrations pending"
+    command.upgrade(alembic_config(url), "head")
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_healthz_does_not_hang_on_a_silent_database_server(tmp_path, monkeypatch):
+    """A server that accepts TCP but never answers (a hung PostgreSQL, a black-holing firewall):
+    the connect timeout turns it into a prompt 503 instead of a health check that hangs."""
+    import socket
+    import time
+
+    from tests.conftest import make_test_app
+    from website import database
+
+    monkeypatch.setattr(database, "POSTGRES_CONNECT_TIMEOUT", 2)  # libpq's minimum
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # never accepts, never answers
+        port = silent.getsockname()[1]
+        app = make_test_app(f"postgresql://u@127.0.0.1:{port}/hdh", tmp_path)
+        started = time.monotonic()
+        response = app.test_client().get("/healthz")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503 and response.json["database"] == "unreachable"
+    assert elapsed < 10, f"health check took {elapsed:.1f} s"
+
+
+def test_sql_parameters_never_reach_errors_or_logs():
+    from sqlalchemy import text
+    from sqlalchemy.exc import StatementError
+
+    from website.database import make_engine
+
+    for url in ("sqlite://", "postgresql://127.0.0.1:9/unreachable"):
+        assert make_engine(url).hide_parameters, url
+    with make_engine("sqlite://").connect() as connection, \
+            pytest.raises(StatementError) as caught:
+        connection.execute(text("SELECT * FROM nowhere WHERE nir = :nir"),
+                           {"nir": "185057800608491"})
+    assert "185057800608491" not in str(caught.value)
+
+
 def test_request_id_is_returned_and_logged_as_json(client, capfd):
     response = client.get("/", headers={"X-Request-ID": "abc12345-test"})
     assert response.headers["X-Request-ID"] == "abc12345-test"
