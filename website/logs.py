@@ -1,8 +1,9 @@
 """JSON-lines logging with a request id, and without personal data.
 
 Only method, path (never the query string), status, duration and request id are logged for a
-request. A filter also masks anything shaped like a social security number (13 to 15 digits,
-possibly grouped) in any message, as a second line of defence.
+request. The formatter also masks anything shaped like a social security number (first digit 1-4,
+7 or 8; 13 to 15 characters, Corsica's 2A/2B included; grouped by spaces, dots or dashes or not)
+in any message and traceback, as a second line of defence.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ from flask import Flask, Response, g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_SEP = r"[ \t\u00a0.-]?"  # optional separator people type between groups: space, dot, dash
+# Anything shaped like a NIR (social security number): first digit 1, 2, 3, 4, 7 or 8 (sex or
+# temporary number), year, month, department (digits, or 2A/2B for Corsica), commune, order,
+# and the two-digit key, which people often leave out (13 to 15 characters in all).
 _NIR_LIKE = re.compile(
-    r"(?<![0-9])[12378][\s.-]?(?:[0-9][\s.-]?){4}(?:[0-9AB][\s.-]?){2}"
-    r"(?:[0-9][\s.-]?){5,7}[0-9](?![0-9])"
+    r"(?<![0-9])[1-478]"
+    + rf"(?:{_SEP}[0-9]){{4}}"
+    + rf"{_SEP}(?:[0-9]{_SEP}[0-9]|2{_SEP}[ABab])"
+    + rf"(?:{_SEP}[0-9]){{6,8}}"
+    + r"(?![0-9])"
 )
 
 

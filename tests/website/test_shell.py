@@ -262,12 +262,34 @@ def test_query_strings_never_reach_the_logs(client, capfd):
     assert "1 85 05" not in err and "q=" not in err
 
 
-def test_nir_shaped_values_are_masked_in_logs():
+@pytest.mark.parametrize("nir", [
+    "185057800608491",            # plain
+    "1 85 05 78 006 084 91",      # as printed on the card
+    "2.85.05.2A.006.084.91",      # dots, Corsica 2A
+    "285052B00608491",            # Corsica 2B, no separator
+    "2 85 05 2b 006 084 91",      # lower-case b
+    "4-85-05-78-006-084-91",      # 4: being assigned (born abroad), dashes
+    "385059912345678",            # 3: being assigned
+    "7 85 05 78 006 084 91",      # 7/8: temporary numbers
+    "8850578006084",              # without its key (13 characters)
+    "1 85 05 78 006 084",         # grouped, without its key
+])
+def test_nir_shaped_values_are_masked_in_logs(nir):
     from website.logs import mask_identifiers
 
-    assert "185057800608491" not in mask_identifiers("nir=185057800608491")
-    assert "2 85 05 2A 006 084" not in mask_identifiers("nir 2 85 05 2A 006 084 91")
-    assert mask_identifiers("projet HDH-2024-0123") == "projet HDH-2024-0123"
+    masked = mask_identifiers(f"saisie refusée: nir={nir}; suite")
+    assert masked == "saisie refusée: nir=[masqué]; suite"
+
+
+@pytest.mark.parametrize("harmless", [
+    "projet HDH-2024-0123", "référence OPP-7K2M-9QXD-4", "durée 1234 ms",
+    "585057800608491",  # 5 is no NIR's first digit
+    "le 12/05/2026 à 10:30",
+])
+def test_log_mask_leaves_other_numbers(harmless):
+    from website.logs import mask_identifiers
+
+    assert mask_identifiers(harmless) == harmless
 
 
 def test_markdown_is_sanitised():
