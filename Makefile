@@ -9,8 +9,8 @@ PORT ?= 8000
 
 .PHONY: run setup install db demo translations translations-compile index test test-sqlite test-postgres lint bench browsers clean
 
-run: setup ## Set everything up and serve the site on http://127.0.0.1:8000
-	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+run: setup ## Set everything up and serve the site on http://$(HOST):$(PORT) (or GUNICORN_BIND)
+	GUNICORN_BIND="$${GUNICORN_BIND:-$(HOST):$(PORT)}" $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 setup: install translations-compile db demo index
 

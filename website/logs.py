@@ -63,7 +63,7 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class _CurrentStderrHandler(logging.StreamHandler):
+class CurrentStderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is now (gunicorn and test runners swap it)."""
 
     @property
@@ -77,7 +77,7 @@ class _CurrentStderrHandler(logging.StreamHandler):
 
 def configure_logging(level: str = "INFO") -> None:
     """Send every log record to stderr as one JSON object per line."""
-    handler = _CurrentStderrHandler()
+    handler = CurrentStderrHandler()
     handler.setFormatter(JsonLinesFormatter())
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
@@ -89,6 +89,31 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # The development server's own request lines carry query strings: keep them out.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+def gunicorn_logconfig(level: str = "info") -> dict:
+    """gunicorn's ``logconfig_dict``: its own lines as JSON through :class:`JsonLinesFormatter`.
+
+    The root logger gets no handler here: the app adds its own in each worker
+    (:func:`configure_logging`), so app records are not written twice. gunicorn's access log,
+    which would carry query strings, goes to a null handler.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "website.logs.JsonLinesFormatter"}},
+        "handlers": {
+            "json_stderr": {"class": "website.logs.CurrentStderrHandler", "formatter": "json"},
+            "null": {"class": "logging.NullHandler"},
+        },
+        "root": {"level": level.upper(), "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": level.upper(), "handlers": ["json_stderr"],
+                               "propagate": False, "qualname": "gunicorn.error"},
+            "gunicorn.access": {"level": "INFO", "handlers": ["null"], "propagate": False,
+                                "qualname": "gunicorn.access"},
+        },
+    }
 
 
 access_log = logging.getLogger("hdh.access")
