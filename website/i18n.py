@@ -4,6 +4,10 @@ A small WSGI middleware moves a leading ``/en`` from ``PATH_INFO`` to ``SCRIPT_N
 is therefore declared once, ``url_for`` builds ``/en/...`` links by itself on English pages, and
 the locale is read from the environ, never guessed from headers, so a shared link shows the same
 language to everyone.
+
+One form per page: the English home is ``/en/`` (``/en`` answers a permanent redirect to it), in
+the navigation, the ``hreflang`` alternates, the canonical link and the sitemap. Alternates and
+canonical links are absolute, built on ``SITE_URL`` (the site's public root).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import get_locale
 
 LANG_ENVIRON_KEY = "hdh.lang"
@@ -28,6 +32,14 @@ class LanguagePrefixMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         path = environ.get("PATH_INFO", "") or "/"
         lang = DEFAULT_LANG
+        if path in PREFIXES.values():  # "/en" → "/en/", the one form of the English home
+            location = environ.get("SCRIPT_NAME", "") + path + "/"
+            if environ.get("QUERY_STRING"):
+                location += "?" + environ["QUERY_STRING"]
+            start_response("301 Moved Permanently", [("Location", location),
+                                                     ("Content-Type", "text/plain"),
+                                                     ("Content-Length", "0")])
+            return [b""]
         for code, prefix in PREFIXES.items():
             if path == prefix or path.startswith(prefix + "/"):
                 lang = code
@@ -60,12 +72,21 @@ def base_script_root() -> str:
 
 
 def url_in_language(lang: str, path: str | None = None, query: str | None = None) -> str:
-    """The same page in another language (``path`` is relative to the language root)."""
+    """The same page in another language (``path`` is relative to the language root).
+
+    The home pages are ``/`` and ``/en/``."""
     path = request.path if path is None else path
     query = request.query_string.decode("latin-1") if query is None else query
     url = base_script_root() + PREFIXES.get(lang, "") + path
-    if url != "/" and url.endswith("/") and path == "/":
-        url = url.rstrip("/") or "/"
+    return url + (f"?{query}" if query else "")
+
+
+def absolute_url_in_language(lang: str, path: str | None = None,
+                             query: str | None = None) -> str:
+    """``url_in_language`` as an absolute URL on ``SITE_URL`` (for hreflang and canonical)."""
+    path = request.path if path is None else path
+    query = request.query_string.decode("latin-1") if query is None else query
+    url = current_app.config["SITE_URL"].rstrip("/") + PREFIXES.get(lang, "") + path
     return url + (f"?{query}" if query else "")
 
 
@@ -88,4 +109,5 @@ def init_app(app: Flask) -> None:
             "current_lang": lang,
             "other_lang": others[0] if others else lang,
             "url_in_language": url_in_language,
+            "absolute_url_in_language": absolute_url_in_language,
         }

@@ -15,6 +15,8 @@ PROD_ENV = {
     "SECRET_KEY": "x" * 48,
     "DATABASE_URL": "postgresql://db.exemple.fr/hdh",
     "PSEUDONYM_KEYS": "k1:" + "y" * 43,
+    "IDENTITY_ENCRYPTION_KEYS": "e1:" + "z" * 43,
+    "MAIL_SERVER": "smtp.exemple.fr",
 }
 
 
@@ -77,9 +79,11 @@ def test_language_comes_from_the_url(client, path, lang):
 
 def test_every_page_links_to_its_twin(client):
     html = client.get("/comprendre?x=1").get_data(as_text=True)
-    assert 'hreflang="en" href="/en/comprendre?x=1"' in html
+    assert 'href="/en/comprendre?x=1" hreflang="en"' in html  # the language switch
+    assert 'hreflang="en" href="http://localhost/en/comprendre?x=1"' in html
     html = client.get("/en/comprendre").get_data(as_text=True)
-    assert 'hreflang="fr" href="/comprendre"' in html
+    assert 'href="/comprendre" hreflang="fr"' in html
+    assert 'hreflang="fr" href="http://localhost/comprendre"' in html
 
 
 def test_english_pages_link_within_english(client):
@@ -334,3 +338,4 @@ def test_session_cookie_is_secure_in_production(database_url, tmp_path, monkeypa
     cookie = client.get_cookie("session", domain="localhost")
     assert cookie is not None and cookie.secure and cookie.http_only
     app.extensions["database"]["engine"].dispose()
+
