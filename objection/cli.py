@@ -14,22 +14,27 @@ outbox_cli = AppGroup("outbox", help="Les courriels en attente d'envoi.")
 
 @objection_cli.command("purge")
 def purge() -> None:
-    """Delete the encrypted identities and documents no review needs any more."""
+    """Delete the encrypted identities and documents no review needs any more (run daily)."""
     from objection.service import purge_reviewed
 
-    count = purge_reviewed(db.session)
+    identities, documents = purge_reviewed(db.session)
     db.session.commit()
-    click.echo(f"{count} identité(s) effacée(s).")
+    click.echo(f"{identities} identité(s) effacée(s), {documents} document(s) abandonné(s) "
+               "supprimé(s).")
 
 
 @outbox_cli.command("send")
 def send() -> None:
     """Send the due mails once (retries later with backoff on failure)."""
-    from objection.mail import send_pending
+    from objection.mail import MAX_ATTEMPTS, abandoned, send_pending
 
     sent, failed = send_pending(db.session)
     click.echo(f"{sent} courriel(s) envoyé(s), {failed} en échec (nouvel essai plus tard).")
-    if failed:
+    given_up = abandoned(db.session)
+    if given_up:
+        click.echo(f"{given_up} courriel(s) abandonné(s) après {MAX_ATTEMPTS} essais : à examiner.",
+                   err=True)
+    if failed or given_up:
         raise SystemExit(1)
 
 

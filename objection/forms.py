@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
+import puremagic
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -13,17 +15,29 @@ from objection.models import Filer, Scope
 from objection.service import FilingInput
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
-DOCUMENT_SIGNATURES = {  # the first bytes of each accepted file type
-    "application/pdf": [b"%PDF-"],
-    "image/jpeg": [b"\xff\xd8\xff"],
-    "image/png": [b"\x89PNG\r\n\x1a\n"],
+# The type comes from the file's bytes (puremagic), never from its name or the browser; then the
+# file must also END as that type does, so that a few magic bytes glued on top of something else
+# (an HTML page behind "%PDF-") are refused.
+DOCUMENT_ENDINGS = {
+    "application/pdf": lambda tail: b"%%EOF" in tail,
+    "image/jpeg": lambda tail: b"\xff\xd9" in tail,
+    "image/png": lambda tail: tail.endswith(b"IEND\xaeB`\x82"),
 }
+MIN_AGE_TO_FILE_ALONE = 15  # docs/objection.md: a parent files for a child under 15
+AGE_OF_MAJORITY = 18
+_DAY_OR_MONTH = re.compile(r"^[0-9]{1,2}$")
+_YEAR = re.compile(r"^[0-9]{4}$")
 FIELDS = ("filer", "representative_name", "scope", "project_reference", "nir", "birth_name",
           "first_names", "birth_day", "birth_month", "birth_year", "sex", "email", "consent")
 FIELD_ORDER = ("filer", "representative_name", "document", "scope", "project_reference", "nir",
                "birth_name", "first_names", "birth_date", "sex", "email", "consent")
 ERRORS = {
     "filer": _l("Indiquez pour qui vous faites la demande."),
+    "filer_too_young": _l("La personne a moins de 15 ans : un parent ou le représentant légal "
+                          "fait la demande pour elle. Choisissez « Pour mon enfant mineur »."),
+    "filer_adult": _l("La personne a 18 ans ou plus : elle n'est plus mineure. Elle peut faire "
+                      "la demande elle-même, ou choisissez « Pour une personne que je "
+                      "représente » si vous êtes son tuteur, son curateur ou son mandataire."),
     "representative_name": _l("Saisissez votre nom et votre prénom."),
     "document_missing": _l("Joignez un document qui montre que vous pouvez agir pour cette "
                            "personne."),
@@ -41,17 +55,23 @@ ERRORS = {
                      "1985."),
     "sex": _l("Indiquez le sexe inscrit à l'état civil."),
     "email": _l("Saisissez une adresse électronique valide, par exemple nom@exemple.fr."),
+    "email_ascii": _l("La partie avant le « @ » ne doit contenir ni accent ni caractère spécial "
+                      "(certains serveurs de messagerie ne les acceptent pas)."),
     "consent": _l("Cochez la case pour confirmer que les informations sont exactes."),
     "too_long": _l("Ce champ est trop long."),
 }
 
 
 def sniff_document(content: bytes) -> str | None:
-    """The file's real type from its first bytes (never from its name or the browser)."""
-    for mime, signatures in DOCUMENT_SIGNATURES.items():
-        if any(content.startswith(signature) for signature in signatures):
-            return mime
-    return None
+    """The file's real type if it is a whole PDF, JPEG or PNG file; None otherwise."""
+    try:
+        mime = puremagic.from_string(content, mime=True)
+    except (puremagic.PureError, ValueError):
+        return None
+    ends_well = DOCUMENT_ENDINGS.get(mime)
+    if ends_well is None or not ends_well(content[-1024:]):
+        return None
+    return mime
 
 
 class ObjectionForm:
@@ -74,9 +94,11 @@ class ObjectionForm:
             self.errors[field] = message or str(ERRORS[key or field])
 
     def birth_date(self) -> date | None:
+        day, month, year = (self.values[f"birth_{part}"] for part in ("day", "month", "year"))
+        if not (_DAY_OR_MONTH.match(day) and _DAY_OR_MONTH.match(month) and _YEAR.match(year)):
+            return None
         try:
-            return date(int(self.values["birth_year"]), int(self.values["birth_month"]),
-                        int(self.values["birth_day"]))
+            return date(int(year), int(month), int(day))
         except ValueError:
             return None
 
@@ -117,6 +139,8 @@ class ObjectionForm:
         except NirError as error:
             self._error("nir", message=error.message)
             nir = None
+        if birth_date is not None and "birth_date" not in self.errors:
+            self._check_filer_age(birth_date)
         if nir is not None and birth_date is not None:
             problems = check_identity(nir, birth_date, v["sex"], self.today)
             for code in ("future", "too_old"):
@@ -125,14 +149,36 @@ class ObjectionForm:
             for code in ("sex", "year", "month"):
                 if code in problems:
                     self._error("nir", message=str(MESSAGES[code]))
-        try:
-            validate_email(v["email"], check_deliverability=False)
-        except EmailNotValidError:
-            self._error("email")
+        self._check_email(v["email"])
         if v["consent"] != "oui":
             self._error("consent")
         self.nir = nir
         return not self.errors
+
+    def _check_filer_age(self, birth_date: date) -> None:
+        """Who may file for whom, by age on the day of filing (docs/objection.md, Minors)."""
+        if birth_date > self.today:
+            return  # the birth date gets its own message
+        age = self.today.year - birth_date.year - (
+            (self.today.month, self.today.day) < (birth_date.month, birth_date.day))
+        if self.values["filer"] == Filer.SELF and age < MIN_AGE_TO_FILE_ALONE:
+            self._error("filer", "filer_too_young")
+        elif self.values["filer"] == Filer.CHILD and age >= AGE_OF_MAJORITY:
+            self._error("filer", "filer_adult")
+
+    def _check_email(self, address: str) -> None:
+        try:
+            validated = validate_email(address, check_deliverability=False,
+                                       allow_smtputf8=False)
+        except EmailNotValidError:
+            try:
+                validate_email(address, check_deliverability=False)
+            except EmailNotValidError:
+                self._error("email")
+            else:  # valid only with SMTPUTF8, which many mail servers refuse
+                self._error("email", "email_ascii")
+            return
+        self.values["email"] = validated.normalized
 
     def _check_document(self, pending: bytes | None) -> None:
         if self.file is not None and self.file.filename:

@@ -5,7 +5,11 @@ for Corsica), commune (3), order number (3), key (2). The key is ``97 − (numbe
 Corsica's ``2A``/``2B`` count as ``19``/``18``. First digits 1 and 2 are men and women; 3 and 4
 are numbers being assigned to people born abroad, 7 and 8 temporary numbers: odd means man,
 even means woman. Month codes 20 to 42 and 50 to 99 stand for an unknown month (the register
-could not record it): any birth month is then accepted.
+could not record it): any birth month is then accepted. Codes 00, 13 to 19 and 43 to 49 are
+never issued and are refused.
+
+The key itself is computed by python-stdnum (``stdnum.fr.nir``); the shape, the month codes and
+the agreement with what the person typed are ours, because stdnum does not check them.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from stdnum.fr import nir as stdnum_nir
 
-_SEPARATORS = re.compile(r"[\s.\-_/]")
-_SHAPE = re.compile(r"^[1234789][0-9]{2}[0-9]{2}(?:[0-9]{2}|2A|2B)[0-9]{6}[0-9]{2}$")
+# Spaces (including no-break ones), dots, slashes, underscores, and every Unicode dash a
+# keyboard or a copy from a PDF may produce (hyphen, non-breaking hyphen, en/em dash, minus).
+_SEPARATORS = re.compile(r"[\s.\-_/\u2010-\u2015\u2212\ufe63\uff0d]")
+_SHAPE = re.compile(r"^[123478][0-9]{2}[0-9]{2}(?:[0-9]{2}|2A|2B)[0-9]{6}[0-9]{2}$")
 MAX_AGE_YEARS = 130
 
 MESSAGES = {
@@ -27,6 +34,8 @@ MESSAGES = {
     "format": _l("Le numéro de sécurité sociale contient des caractères inattendus. Il commence "
                  "par 1, 2, 3, 4, 7 ou 8 et ne contient que des chiffres (ou 2A, 2B pour la "
                  "Corse)."),
+    "month_code": _l("Le numéro de sécurité sociale est incorrect : les 4e et 5e chiffres (le mois "
+                      "de naissance) ne peuvent pas valoir %(month)s. Vérifiez chaque chiffre."),
     "key": _l("Le numéro de sécurité sociale est incorrect : la clé (les 2 derniers chiffres) "
               "ne correspond pas. Vérifiez chaque chiffre."),
     "sex": _l("Le numéro de sécurité sociale ne correspond pas au sexe indiqué. Le premier "
@@ -63,19 +72,25 @@ class Nir:
         return 1 <= self.month_code <= 12
 
     @property
+    def month_code_issued(self) -> bool:
+        """Whether INSEE issues this month code: 01–12, or 20–42 and 50–99 for unknown months."""
+        return 1 <= self.month_code <= 12 or 20 <= self.month_code <= 42 or self.month_code >= 50
+
+    @property
     def sex(self) -> str:
         """``"M"`` or ``"F"``."""
         return "M" if self.sex_digit % 2 == 1 else "F"
 
 
 class NirError(ValueError):
-    def __init__(self, code: str):
+    def __init__(self, code: str, **values: str):
         super().__init__(code)
         self.code = code
+        self.values = values
 
     @property
     def message(self) -> str:
-        return str(MESSAGES[self.code])
+        return str(MESSAGES[self.code]) % self.values if self.values else str(MESSAGES[self.code])
 
 
 def normalise(raw: str) -> str:
@@ -84,8 +99,8 @@ def normalise(raw: str) -> str:
 
 
 def key_of(first_13: str) -> int:
-    number = int(first_13.replace("2A", "19").replace("2B", "18"))
-    return 97 - number % 97
+    """The two-digit key of the first 13 characters (Corsica's 2A/2B count as 19/18)."""
+    return int(stdnum_nir.calc_check_digits(first_13))
 
 
 def parse_nir(raw: str) -> Nir:
@@ -99,7 +114,10 @@ def parse_nir(raw: str) -> Nir:
         raise NirError("format")
     if key_of(value[:13]) != int(value[13:]):
         raise NirError("key")
-    return Nir(value)
+    nir = Nir(value)
+    if not nir.month_code_issued:
+        raise NirError("month_code", month=value[3:5])
+    return nir
 
 
 def check_identity(nir: Nir, birth_date: date, sex: str, today: date) -> list[str]:

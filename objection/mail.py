@@ -18,7 +18,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from objection.models import Objection, OutboxMail
@@ -27,6 +27,7 @@ from objection.pseudonym import sealer
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
 MAX_ATTEMPTS = 20
+CLAIM_LEASE = timedelta(minutes=10)  # longer than any SMTP timeout
 
 
 def _compose(objection: Objection, kind: str) -> tuple[str, str]:
@@ -52,9 +53,14 @@ def _compose(objection: Objection, kind: str) -> tuple[str, str]:
                 _("Cela ne change rien à vos soins ni à vos remboursements."),
             ]
         elif kind == "withdrawal":
-            subject = _("Votre demande de retrait %(reference)s", reference=objection.reference)
-            lines = [_("Nous avons bien reçu votre demande de retrait. Nous vous informerons "
-                       "quand elle sera prise en compte.")]
+            subject = _("Votre demande %(reference)s est retirée", reference=objection.reference)
+            lines = [
+                _("Vous avez retiré votre demande d'opposition le %(date)s.",
+                  date=format_date(objection.status_changed_at, format="long")),
+                _("Le retrait compte à partir de la prochaine liste transmise à la plateforme."),
+                _("Si vous avez fait plusieurs demandes pour la même personne, retirez chacune "
+                  "d'elles."),
+            ]
         else:
             subject = _("Votre opposition %(reference)s : %(status)s",
                         reference=objection.reference, status=objection.status.label)
@@ -116,27 +122,47 @@ def backoff(attempts: int) -> timedelta:
 
 def send_pending(session: Session, *, now: datetime | None = None,
                  objection_id: int | None = None, limit: int = 200) -> tuple[int, int]:
-    """Try every due mail once; returns (sent, failed). Commits after each mail, so a crash
-    never sends a mail twice nor loses one."""
+    """Try every due mail once; returns (sent, failed).
+
+    Each mail is first *claimed* (its next attempt moved a lease ahead, in its own commit), so
+    the send right after a filing and a concurrent ``flask outbox send`` never both send it. A
+    failure of any kind on one mail (server down, a key no longer configured…) is recorded on
+    that mail and the others go on. Delivery is at least once: a crash between the SMTP answer
+    and the commit sends that mail again after the lease.
+    """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     now = now or datetime.now(UTC)
-    statement = select(OutboxMail).where(OutboxMail.sent_at.is_(None),
-                                         OutboxMail.next_attempt_at <= now,
-                                         OutboxMail.attempts < MAX_ATTEMPTS)
+    statement = select(OutboxMail.id).where(OutboxMail.sent_at.is_(None),
+                                            OutboxMail.next_attempt_at <= now,
+                                            OutboxMail.attempts < MAX_ATTEMPTS)
     if objection_id is not None:
         statement = statement.where(OutboxMail.objection_id == objection_id)
     sent = failed = 0
-    for mail in list(session.scalars(statement.order_by(OutboxMail.id).limit(limit))):
-        recipient = sealer().open_text(mail.recipient_sealed, "email")
+    for mail_id in list(session.scalars(statement.order_by(OutboxMail.id).limit(limit))):
+        claimed = session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail_id, OutboxMail.sent_at.is_(None),
+                   OutboxMail.next_attempt_at <= now)
+            .values(next_attempt_at=now + CLAIM_LEASE)).rowcount
+        session.commit()
+        if not claimed:
+            continue  # another sender has it
+        mail = session.get(OutboxMail, mail_id)
+        assert mail is not None
         try:
+            recipient = sealer().open_text(mail.recipient_sealed, "email")
             _deliver(app, _message(app, mail, recipient))
-        except (OSError, smtplib.SMTPException) as exc:
+        except Exception as exc:  # one bad mail must not stop the others
             mail.attempts += 1
             mail.next_attempt_at = now + backoff(mail.attempts)
-            mail.last_error = f"{type(exc).__name__}"[:300]
+            mail.last_error = type(exc).__name__[:300]
             failed += 1
-            log.warning("mail %s not sent (attempt %s): %s", mail.id, mail.attempts,
-                        type(exc).__name__)
+            if mail.attempts >= MAX_ATTEMPTS:
+                log.error("mail %s abandoned after %s attempts (%s): an operator must act",
+                          mail.id, mail.attempts, type(exc).__name__)
+            else:
+                log.warning("mail %s not sent (attempt %s): %s", mail.id, mail.attempts,
+                            type(exc).__name__)
         else:
             mail.attempts += 1
             mail.sent_at = datetime.now(UTC)
@@ -144,3 +170,9 @@ def send_pending(session: Session, *, now: datetime | None = None,
             sent += 1
         session.commit()
     return sent, failed
+
+
+def abandoned(session: Session) -> int:
+    """Mails that reached the last attempt without being sent: an operator must look."""
+    return session.scalar(select(func.count()).select_from(OutboxMail).where(
+        OutboxMail.sent_at.is_(None), OutboxMail.attempts >= MAX_ATTEMPTS)) or 0

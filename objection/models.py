@@ -8,13 +8,17 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,8 +32,7 @@ class ObjectionStatus(enum.StrEnum):
     VERIFIED = "verified"                  #: checked, waiting for the next exclusion list
     SENT = "sent_to_platform"              #: in an exclusion list the platform pulled
     APPLIED = "applied"                    #: the platform acknowledged that list
-    WITHDRAWAL_REQUESTED = "withdrawal_requested"  #: withdrawal asked through a linked filing
-    WITHDRAWN = "withdrawn"                #: lifted by the person; effective in the next list
+    WITHDRAWN = "withdrawn"                #: this filing is lifted; effective in the next list
     REJECTED = "rejected"                  #: refused after review, with a reason
 
     @property
@@ -43,14 +46,13 @@ class ObjectionStatus(enum.StrEnum):
 
 ACTIVE_STATUSES = frozenset({ObjectionStatus.RECEIVED, ObjectionStatus.TO_REVIEW,
                              ObjectionStatus.VERIFIED, ObjectionStatus.SENT,
-                             ObjectionStatus.APPLIED, ObjectionStatus.WITHDRAWAL_REQUESTED})
+                             ObjectionStatus.APPLIED})
 STATUS_LABELS = {
     "received": _l("Reçue"),
     "to_review": _l("En cours de vérification"),
     "verified": _l("Vérifiée"),
     "sent_to_platform": _l("Transmise à la plateforme"),
     "applied": _l("Appliquée par la plateforme"),
-    "withdrawal_requested": _l("Retrait en cours de vérification"),
     "withdrawn": _l("Retirée"),
     "rejected": _l("Refusée"),
 }
@@ -68,12 +70,18 @@ class Scope(enum.StrEnum):
 
 
 class Objection(Base):
+    """One filing. A person's objection for a scope is in force while any of their filings for
+    that scope is active; the first active filing is the *primary* one, later filings are linked
+    to it (``linked_to``) and look exactly the same to whoever made them."""
+
     __tablename__ = "objections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     followup_hash: Mapped[str] = mapped_column(String(200))
-    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the form's one-time token and of what was filed: the same form sent twice is
+    # one filing; the token itself is never stored (the follow-up code is derived from it).
+    submission_hash: Mapped[str] = mapped_column(String(64), unique=True)
     pseudonym: Mapped[str] = mapped_column(String(64), index=True)
     pseudonym_key_id: Mapped[str] = mapped_column(String(32))
     scope: Mapped[Scope] = mapped_column(string_enum(Scope, "objection_scope", length=30))
@@ -89,6 +97,9 @@ class Objection(Base):
     answer_due_on: Mapped[date] = mapped_column(Date)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    # Withdrawn through a linked filing: staff decide whether the person's objection as a whole
+    # is lifted (the primary filing stays in force meanwhile). Never shown to the filer.
+    withdrawal_review: Mapped[bool] = mapped_column(Boolean, default=False)
     # Encrypted (AES-GCM); identity and document only until the review is done.
     email_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -104,6 +115,18 @@ class Objection(Base):
     events: Mapped[list[ObjectionEvent]] = relationship(
         back_populates="objection", order_by="ObjectionEvent.id", cascade="all, delete-orphan")
     linked_to: Mapped[Objection | None] = relationship(remote_side=[id])
+
+
+# At most one primary active filing per person and scope, even when two filings race: the loser
+# gets an IntegrityError and is filed again, as a linked filing. The project reference is
+# coalesced because NULLs never collide in a unique index (general objections have none).
+ONE_ACTIVE_PER_SCOPE_WHERE = (
+    "linked_to_id IS NULL AND status IN ("
+    + ", ".join(f"'{status.value}'" for status in sorted(ACTIVE_STATUSES)) + ")")
+Index("uq_objections_one_active_per_scope", Objection.pseudonym, Objection.scope,
+      func.coalesce(Objection.project_reference, ""), unique=True,
+      sqlite_where=text(ONE_ACTIVE_PER_SCOPE_WHERE),
+      postgresql_where=text(ONE_ACTIVE_PER_SCOPE_WHERE))
 
 
 class ObjectionEvent(Base):

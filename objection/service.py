@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import uuid
 from collections import Counter
@@ -19,8 +20,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from objection import mail
 from objection.identity import Nir, age_band
@@ -103,15 +104,22 @@ def normalise_reference(raw: str) -> str | None:
 
 
 def new_submission_token() -> str:
-    """A one-time token for the form: the same token always gives the same objection."""
+    """A one-time token for the form (bound to the browser session by the view)."""
     return uuid.uuid4().hex
 
 
-def followup_code(idempotency_key: str) -> str:
-    """The follow-up code of a filing, derived from its one-time token and the secret key, so
-    a resent or concurrent submission shows the same code. Only its hash is stored."""
+def submission_hash(form_token: str, fingerprint: str) -> str:
+    """What identifies one submission: the form's token *and* what was filed with it. The same
+    form sent twice is one filing; a form changed after filing (back, "Modifier") is another."""
+    return hashlib.sha256(f"{form_token}|{fingerprint}".encode()).hexdigest()
+
+
+def _followup_code(form_token: str, fingerprint: str) -> str:
+    """The follow-up code of a submission, derived from its token (never stored) and the secret
+    key, so that a resent or concurrent submission shows the same code. Only its Argon2 hash is
+    stored, and the token is not in the database, so the database alone cannot rebuild it."""
     digest = hmac.new(current_app.config["SECRET_KEY"].encode(),
-                      b"followup:" + idempotency_key.encode(), hashlib.sha256).digest()
+                      f"followup:{form_token}|{fingerprint}".encode(), hashlib.sha256).digest()
     value = int.from_bytes(digest[:8], "big")
     chars = []
     for _ in range(12):
@@ -129,13 +137,22 @@ def _normalise_code(code: str) -> str:
 
 # --------------------------------------------------------------------------- filing
 
-def find_by_token(session: Session, idempotency_key: str) -> Objection | None:
-    return session.scalar(select(Objection).where(Objection.idempotency_key == idempotency_key))
+@dataclass(frozen=True)
+class Filing:
+    """A filed objection and the follow-up code to show on its receipt."""
+
+    objection: Objection
+    followup_code: str
+
+
+def _fingerprint(data: FilingInput, pseudonym: str) -> str:
+    project = data.project_reference if data.scope == Scope.PROJECT else ""
+    return f"{pseudonym}|{data.scope}|{project}|{data.filer}"
 
 
 def active_objection(session: Session, nir: Nir, scope: Scope,
                      project_reference: str | None) -> Objection | None:
-    """The person's active objection for this scope, whatever key made its pseudonym."""
+    """The person's primary active filing for this scope, whatever key made its pseudonym."""
     pseudonyms = [p for _, p in keyring().candidates(nir.value)]
     statement = select(Objection).where(
         Objection.pseudonym.in_(pseudonyms), Objection.scope == scope,
@@ -150,35 +167,50 @@ def _event(objection: Objection, action: str, by: str, now: datetime, detail: st
                                            at=now, detail=detail))
 
 
+def _instance_file(*parts: str) -> Path:
+    return Path(current_app.config["INSTANCE_DIR"]).joinpath(*parts)
+
+
+def write_private_file(path: Path, content: bytes) -> None:
+    """Write a file only the service account can read (the content is encrypted anyway)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+
+
 def _store_document(content: bytes, now: datetime) -> str:
-    folder = Path(current_app.config["INSTANCE_DIR"]) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
     name = f"{now:%Y%m%d}-{uuid.uuid4().hex}.bin"
-    (folder / name).write_bytes(sealer().seal(content, b"document"))
+    write_private_file(_instance_file("uploads", name), sealer().seal(content, b"document"))
     return name
 
 
-def file_objection(session: Session, data: FilingInput, *, idempotency_key: str,
-                   channel: str = "web", now: datetime | None = None) -> Objection:
+def file_objection(session: Session, data: FilingInput, *, form_token: str,
+                   channel: str = "web", now: datetime | None = None) -> Filing:
     """Write the objection, its audit event and its receipt mail (one transaction, flushed).
 
-    The same ``idempotency_key`` always yields the same objection. A second filing for a person
-    who already has an active objection of the same scope is recorded and linked to it, and
-    looks exactly like a first filing to whoever made it.
+    The same form token with the same answers always yields the same filing. A filing for a
+    person who already has an active objection of the same scope is recorded and linked to it,
+    and looks exactly like a first filing to whoever made it. When two first filings race, the
+    database's unique index refuses the second: the caller rolls back and calls again, and the
+    second becomes a linked filing.
     """
-    existing = find_by_token(session, idempotency_key)
-    if existing is not None:
-        return existing
-    now = now or datetime.now(UTC)
     key_id, pseudonym = keyring().pseudonymise(data.nir.value)
+    fingerprint = _fingerprint(data, pseudonym)
+    code = _followup_code(form_token, fingerprint)
+    key = submission_hash(form_token, fingerprint)
+    existing = session.scalar(select(Objection).where(Objection.submission_hash == key))
+    if existing is not None:
+        return Filing(existing, code)
+    now = now or datetime.now(UTC)
     project = data.project_reference if data.scope == Scope.PROJECT else None
     active = active_objection(session, data.nir, data.scope, project)
     needs_review = data.filer != Filer.SELF
     the_sealer = sealer()
     objection = Objection(
         reference=new_reference(),
-        followup_hash=_HASHER.hash(followup_code(idempotency_key)),
-        idempotency_key=idempotency_key,
+        followup_hash=_HASHER.hash(code),
+        submission_hash=key,
         pseudonym=pseudonym, pseudonym_key_id=key_id,
         scope=data.scope, project_reference=project, filer=data.filer,
         status=ObjectionStatus.TO_REVIEW if needs_review else ObjectionStatus.RECEIVED,
@@ -203,7 +235,7 @@ def file_objection(session: Session, data: FilingInput, *, idempotency_key: str,
            detail=f"scope={data.scope}; filer={data.filer}")
     mail.queue(session, objection, "receipt", recipient=data.email, now=now)
     session.flush()
-    return objection
+    return Filing(objection, code)
 
 
 # --------------------------------------------------------------------------- follow-up
@@ -240,8 +272,7 @@ def find_for_followup(session: Session, reference: str, code: str,
     return objection
 
 
-PUBLIC_ACTIONS = {"filed", "verified", "sent_to_platform", "applied", "withdrawn",
-                  "withdrawal_requested", "rejected"}
+PUBLIC_ACTIONS = {"filed", "verified", "sent_to_platform", "applied", "withdrawn", "rejected"}
 
 
 def timeline(objection: Objection) -> list[ObjectionEvent]:
@@ -250,29 +281,51 @@ def timeline(objection: Objection) -> list[ObjectionEvent]:
 
 
 def can_withdraw(objection: Objection) -> bool:
-    return objection.status in ACTIVE_STATUSES and \
-        objection.status != ObjectionStatus.WITHDRAWAL_REQUESTED
+    return objection.status in ACTIVE_STATUSES
+
+
+def _hand_over(session: Session, objection: Objection, now: datetime) -> None:
+    """When a primary filing stops being active, the oldest active filing linked to it becomes
+    the primary one, so the person's objection stays in force: a stranger who filed first with
+    someone's NIR cannot lift that person's own filing by withdrawing theirs."""
+    successors = list(session.scalars(
+        select(Objection).where(Objection.linked_to_id == objection.id,
+                                Objection.status.in_(list(ACTIVE_STATUSES)))
+        .order_by(Objection.id)))
+    if not successors:
+        return
+    session.flush()  # the old primary leaves the unique index before the new one enters it
+    heir, *others = successors
+    heir.linked_to = None
+    _event(heir, "became_primary", by="system", now=now, detail=f"after={objection.reference}")
+    for other in others:
+        other.linked_to = heir
 
 
 def withdraw(session: Session, objection: Objection, *, by: str,
              now: datetime | None = None) -> Objection:
-    """Lift the objection (effective in the next exclusion list). Through a filing linked to
-    an earlier objection, the request goes to staff review instead, so that a stranger who
-    knows someone's NIR cannot lift that person's objection."""
+    """Withdraw this filing (effective in the next exclusion list).
+
+    Every filer sees the same thing: the filing is withdrawn. What it changes differs, and stays
+    internal: withdrawing a primary filing lifts the person's objection unless another filing
+    of theirs is active (it takes over); withdrawing a linked filing lifts nothing and is
+    flagged for staff review, who decide whether the person's objection as a whole is lifted.
+    """
     now = now or datetime.now(UTC)
     if not can_withdraw(objection):
         return objection
-    if objection.linked_to is not None:
-        objection.status = ObjectionStatus.WITHDRAWAL_REQUESTED
-        action = "withdrawal_requested"
-    else:
-        objection.status = ObjectionStatus.WITHDRAWN
-        action = "withdrawn"
+    objection.status = ObjectionStatus.WITHDRAWN
     objection.status_changed_at = now
-    _event(objection, action, by=by, now=now)
+    _event(objection, "withdrawn", by=by, now=now)
+    if objection.linked_to is not None:
+        objection.withdrawal_review = True
+        _event(objection, "withdrawal_review_requested", by="system", now=now,
+               detail=f"primary={objection.linked_to.reference}")
+    else:
+        _hand_over(session, objection, now)
     recipient = sealer().open_text(objection.email_sealed, "email")
     mail.queue(session, objection, "withdrawal", recipient=recipient, now=now,
-               dedup=action)
+               dedup="withdrawn")
     session.flush()
     return objection
 
@@ -282,6 +335,7 @@ def change_status(session: Session, objection: Objection, status: ObjectionStatu
     """Move an objection along its lifecycle (staff review, exports), with its audit event and
     a mail to the filer."""
     now = now or datetime.now(UTC)
+    was_active = objection.status in ACTIVE_STATUSES
     objection.status = status
     objection.status_changed_at = now
     if status == ObjectionStatus.REJECTED:
@@ -289,6 +343,8 @@ def change_status(session: Session, objection: Objection, status: ObjectionStatu
     if status in (ObjectionStatus.VERIFIED, ObjectionStatus.REJECTED):
         purge_identity(objection)
     _event(objection, str(status), by=by, now=now, detail=reason)
+    if was_active and status not in ACTIVE_STATUSES and objection.linked_to is None:
+        _hand_over(session, objection, now)
     recipient = sealer().open_text(objection.email_sealed, "email")
     mail.queue(session, objection, "status", recipient=recipient, now=now, dedup=str(status))
     session.flush()
@@ -299,50 +355,86 @@ def purge_identity(objection: Objection) -> None:
     """Forget the encrypted identity and the document once no review needs them."""
     objection.identity_sealed = None
     if objection.document_path:
-        path = Path(current_app.config["INSTANCE_DIR"]) / "uploads" / objection.document_path
-        path.unlink(missing_ok=True)
+        _instance_file("uploads", objection.document_path).unlink(missing_ok=True)
         objection.document_path = None
 
 
-def purge_reviewed(session: Session) -> int:
-    """Purge identities of every objection that no longer awaits a review."""
-    count = 0
+def pending_document_path(form_token: str) -> Path:
+    """Where a document waits, encrypted, between the form and the review step."""
+    safe = "".join(c for c in form_token if c.isalnum())[:64]
+    return _instance_file("uploads", "pending", f"{safe}.bin")
+
+
+def purge_reviewed(session: Session, *, now: datetime | None = None,
+                   pending_max_age: timedelta = timedelta(hours=4)) -> tuple[int, int]:
+    """Forget identities and documents that no review needs any more, and documents of forms
+    that were never sent (older than ``pending_max_age``, the life of a form). Returns
+    (identities purged, abandoned documents deleted)."""
+    now = now or datetime.now(UTC)
+    purged = 0
     for objection in session.scalars(select(Objection).where(
-            Objection.identity_sealed.is_not(None),
-            Objection.status.not_in([ObjectionStatus.TO_REVIEW,
-                                     ObjectionStatus.WITHDRAWAL_REQUESTED]))):
+            Objection.identity_sealed.is_not(None) | Objection.document_path.is_not(None),
+            Objection.status != ObjectionStatus.TO_REVIEW)):
         purge_identity(objection)
-        count += 1
+        purged += 1
     session.flush()
-    return count
+    deleted = 0
+    folder = _instance_file("uploads", "pending")
+    if folder.is_dir():
+        oldest = (now - pending_max_age).timestamp()
+        for path in folder.glob("*.bin"):
+            if path.stat().st_mtime < oldest:
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return purged, deleted
 
 
 # --------------------------------------------------------------------------- statistics
 
+AGE_BANDS = ["0-17", "18-29", "30-44", "45-59", "60-74", "75+"]
+
+
+def suppress_small_cells(counts: dict[str, int], order: list[str] | None = None,
+                         threshold: int = SUPPRESSION_THRESHOLD) -> list[tuple[str, int | None]]:
+    """The cells of one breakdown, each under ``threshold`` replaced by None.
+
+    Every breakdown adds up to the published total, so a single hidden cell could be worked out
+    by subtraction: when exactly one cell is hidden, the smallest shown cell is hidden too
+    (secondary suppression)."""
+    keys = [k for k in (order or sorted(counts)) if counts.get(k)]
+    hidden = {k for k in keys if counts[k] < threshold}
+    if len(hidden) == 1:
+        shown = sorted((k for k in keys if k not in hidden), key=lambda k: (counts[k], k))
+        if shown:
+            hidden.add(shown[0])
+    return [(k, None if k in hidden else counts[k]) for k in keys]
+
+
 def public_statistics(session: Session) -> dict:
-    """Objections by month, age band and sex; every count under 10 is suppressed (None)."""
-    rows = session.execute(select(Objection.month_filed, Objection.age_band, Objection.sex,
-                                  Objection.scope).where(Objection.linked_to_id.is_(None)))
+    """People who objected, by month of their first filing, age band and sex; small cells are
+    suppressed. A person who filed several times for the same scope counts once."""
+    earlier = aliased(Objection)
+    first_filings = ~exists().where(
+        earlier.pseudonym == Objection.pseudonym, earlier.scope == Objection.scope,
+        func.coalesce(earlier.project_reference, "") ==
+        func.coalesce(Objection.project_reference, ""),
+        earlier.id < Objection.id)
+    rows = session.execute(
+        select(Objection.month_filed, Objection.age_band, Objection.sex, func.count())
+        .where(first_filings)
+        .group_by(Objection.month_filed, Objection.age_band, Objection.sex))
     by_month: Counter[str] = Counter()
     by_age: Counter[str] = Counter()
     by_sex: Counter[str] = Counter()
-    total = 0
-    for month, band, sex, _scope in rows:
-        by_month[month] += 1
-        by_age[band] += 1
-        by_sex[sex] += 1
-        total += 1
-
-    def suppressed(counter: Counter[str], order: list[str] | None = None) -> list[tuple[str, int |
-                                                                                    None]]:
-        keys = order or sorted(counter)
-        return [(k, counter[k] if counter[k] >= SUPPRESSION_THRESHOLD else None) for k in keys
-                if k in counter]
-
+    for month, band, sex, count in rows:
+        by_month[month] += count
+        by_age[band] += count
+        by_sex[sex] += count
+    total = sum(by_month.values())
     return {
         "total": total if total >= SUPPRESSION_THRESHOLD else None,
-        "by_month": suppressed(by_month),
-        "by_age_band": suppressed(by_age, ["0-17", "18-29", "30-44", "45-59", "60-74", "75+"]),
-        "by_sex": suppressed(by_sex, ["F", "M"]),
+        "by_month": suppress_small_cells(by_month),
+        "by_age_band": suppress_small_cells(by_age, AGE_BANDS),
+        "by_sex": suppress_small_cells(by_sex, ["F", "M"]),
         "threshold": SUPPRESSION_THRESHOLD,
     }

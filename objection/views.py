@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
 from flask import (
     Blueprint,
     abort,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -29,7 +28,7 @@ from wtforms import ValidationError
 from objection import mail, service
 from objection.forms import ObjectionForm
 from objection.models import Filer, Objection, ObjectionStatus, Scope
-from objection.pseudonym import sealer
+from objection.pseudonym import KeyConfigError, sealer
 from registry.service import project_for_objection
 from website.extensions import csrf, db, limiter
 from website.security import no_store
@@ -67,22 +66,36 @@ def _deliver_now(objection_id: int) -> None:
         db.session.rollback()
 
 
-def _pending_path(token: str) -> Path:
-    safe = "".join(c for c in token if c.isalnum())[:64]
-    return Path(current_app.config["INSTANCE_DIR"]) / "uploads" / "pending" / f"{safe}.bin"
+RECEIPT_CODE_SHOWN_FOR = timedelta(minutes=30)
+TOKENS_KEPT = 10
+
+
+def _issue_token() -> str:
+    """A one-time token for a new form, remembered in this browser's session: a token copied
+    into another browser, or forged, is not accepted for filing."""
+    token = service.new_submission_token()
+    session["objection_tokens"] = [*session.get("objection_tokens", []), token][-TOKENS_KEPT:]
+    return token
+
+
+def _session_token(posted: str) -> str | None:
+    """The posted token if this session issued it."""
+    return posted if posted and posted in session.get("objection_tokens", []) else None
 
 
 def _pending_document(token: str) -> bytes | None:
-    path = _pending_path(token)
+    path = service.pending_document_path(token)
     if not path.exists():
         return None
-    return sealer().open(path.read_bytes(), b"pending-document")
+    try:
+        return sealer().open(path.read_bytes(), b"pending-document")
+    except (KeyConfigError, InvalidTag):
+        return None  # sealed under a key no longer configured: ask for the file again
 
 
 def _keep_pending_document(token: str, content: bytes) -> None:
-    path = _pending_path(token)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(sealer().seal(content, b"pending-document"))
+    service.write_private_file(service.pending_document_path(token),
+                               sealer().seal(content, b"pending-document"))
 
 
 def _render_form(form: ObjectionForm | None = None, token: str | None = None,
@@ -91,10 +104,11 @@ def _render_form(form: ObjectionForm | None = None, token: str | None = None,
     project = request.args.get("projet", "").upper() or values.get("project_reference", "")
     if project and not values.get("scope"):
         values = dict(values, scope="project", project_reference=project)
+    token = token or _issue_token()
     response = make_response(render_template(
         "objection/form.html", values=values, errors=form.ordered_errors() if form else [],
-        error_map=form.errors if form else {}, token=token or service.new_submission_token(),
-        notice=notice, has_pending=bool(token and _pending_path(token).exists()),
+        error_map=form.errors if form else {}, token=token, notice=notice,
+        has_pending=service.pending_document_path(token).exists(),
         csrf_token=generate_csrf()), status)
     return no_store(response)
 
@@ -123,67 +137,80 @@ def start_for_project(reference: str):
 @csrf.exempt
 @limiter.limit(FILING_LIMIT, methods=["POST"])
 def review():
-    token = request.form.get("token") or service.new_submission_token()
     form = ObjectionForm(request.form, request.files, project_lookup=_lookup)
+    token = _session_token(request.form.get("token", ""))
     if not _csrf_ok():
         return _render_form(form, token, notice=_expired_notice())
-    if not form.validate(pending_document=_pending_document(token)):
-        return _render_form(form, token)
+    token = token or _issue_token()
+    valid = form.validate(pending_document=_pending_document(token))
     if form.document and form.file is not None and form.file.filename:
+        # Kept as soon as it passed its own checks, so a mistake elsewhere does not lose it.
         _keep_pending_document(token, form.document)
+    if not valid:
+        return _render_form(form, token)
     return no_store(make_response(render_template(
         "objection/review.html", values=form.values, project=form.project, token=token,
         birth_date=form.birth_date(), document_type=form.document_type,
         csrf_token=generate_csrf())))
 
 
+def _file(form: ObjectionForm, token: str) -> service.Filing:
+    """File and commit; durable before any receipt is shown. A lost race (the same form sent
+    twice at once, or two first filings for the same person) rolls back and files again: the
+    second pass finds the winner and returns it, or links to it."""
+    for attempt in range(3):
+        try:
+            filing = service.file_objection(db.session, form.to_input(str(get_locale())),
+                                            form_token=token)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+        else:
+            return filing
+    raise AssertionError("unreachable")
+
+
 @bp.route("/opposition/envoyer", methods=["POST"])
 @csrf.exempt
 @limiter.limit(FILING_LIMIT, methods=["POST"])
 def submit():
-    token = request.form.get("token", "")
     form = ObjectionForm(request.form, None, project_lookup=_lookup)
+    token = _session_token(request.form.get("token", ""))
     if request.form.get("action") == "modifier":
         _csrf_ok()
         return _render_form(form, token)
-    if not _csrf_ok():
+    if not _csrf_ok() or token is None:
         return _render_form(form, token, notice=_expired_notice())
-    if len(token) != 32 or not token.isalnum():
-        abort(400)
     if not form.validate(pending_document=_pending_document(token)):
         return _render_form(form, token)
-    existing = service.find_by_token(db.session, token)
-    if existing is None:
-        try:
-            objection = service.file_objection(db.session, form.to_input(str(get_locale())),
-                                               idempotency_key=token)
-            db.session.commit()  # durable before any receipt is shown
-        except IntegrityError:
-            db.session.rollback()  # the same form, sent twice at once: one objection
-            objection = service.find_by_token(db.session, token)
-            if objection is None:
-                raise
-        else:
-            _pending_path(token).unlink(missing_ok=True)
-            _deliver_now(objection.id)
-    else:
-        objection = existing
+    filing = _file(form, token)
+    service.pending_document_path(token).unlink(missing_ok=True)
+    _deliver_now(filing.objection.id)
     receipts = session.get("receipts", {})
-    receipts[objection.reference] = base64.b64encode(
-        sealer().seal_text(service.followup_code(token), "followup")).decode()
+    receipts[filing.objection.reference] = {
+        "code": base64.b64encode(sealer().seal_text(filing.followup_code, "followup")).decode(),
+        "until": (datetime.now(UTC) + RECEIPT_CODE_SHOWN_FOR).timestamp(),
+    }
     session["receipts"] = dict(list(receipts.items())[-5:])
-    return redirect(url_for("objection.receipt", reference=objection.reference), code=303)
+    return redirect(url_for("objection.receipt", reference=filing.objection.reference), code=303)
 
 
 @bp.route("/opposition/accuse-de-reception/<reference>")
 def receipt(reference: str):
-    sealed = session.get("receipts", {}).get(reference)
-    if sealed is None:
+    kept = session.get("receipts", {}).get(reference)
+    if not isinstance(kept, dict):
         abort(404)  # only the browser that filed it sees the receipt
-    code = sealer().open_text(base64.b64decode(sealed), "followup")
     objection = db.session.scalar(select(Objection).where(Objection.reference == reference))
     if objection is None:
         abort(404)
+    code = None
+    if datetime.now(UTC).timestamp() < kept.get("until", 0):
+        try:
+            code = sealer().open_text(base64.b64decode(kept["code"]), "followup")
+        except (KeyConfigError, InvalidTag, ValueError):
+            code = None
     return no_store(make_response(render_template("objection/receipt.html",
                                                   objection=objection, code=code)))
 

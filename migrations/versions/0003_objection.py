@@ -21,13 +21,13 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=20), nullable=False),
     sa.Column('followup_hash', sa.String(length=200), nullable=False),
-    sa.Column('idempotency_key', sa.String(length=64), nullable=False),
+    sa.Column('submission_hash', sa.String(length=64), nullable=False),
     sa.Column('pseudonym', sa.String(length=64), nullable=False),
     sa.Column('pseudonym_key_id', sa.String(length=32), nullable=False),
     sa.Column('scope', sa.Enum('general', 'project', name='objection_scope', native_enum=False, create_constraint=True, length=30), nullable=False),
     sa.Column('project_reference', sa.String(length=13), nullable=True),
     sa.Column('filer', sa.Enum('self', 'child', 'represented', name='objection_filer', native_enum=False, create_constraint=True, length=30), nullable=False),
-    sa.Column('status', sa.Enum('received', 'to_review', 'verified', 'sent_to_platform', 'applied', 'withdrawal_requested', 'withdrawn', 'rejected', name='objection_status', native_enum=False, create_constraint=True, length=30), nullable=False),
+    sa.Column('status', sa.Enum('received', 'to_review', 'verified', 'sent_to_platform', 'applied', 'withdrawn', 'rejected', name='objection_status', native_enum=False, create_constraint=True, length=30), nullable=False),
     sa.Column('channel', sa.String(length=20), nullable=False),
     sa.Column('lang', sa.String(length=5), nullable=False),
     sa.Column('linked_to_id', sa.Integer(), nullable=True),
@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('answer_due_on', sa.Date(), nullable=False),
     sa.Column('status_changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('rejection_reason', sa.Text(), nullable=False),
+    sa.Column('withdrawal_review', sa.Boolean(), nullable=False),
     sa.Column('email_sealed', sa.LargeBinary(), nullable=False),
     sa.Column('identity_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('document_path', sa.String(length=200), nullable=True),
@@ -46,7 +47,7 @@ def upgrade() -> None:
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['linked_to_id'], ['objections.id'], name=op.f('fk_objections_linked_to_id_objections')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_objections')),
-    sa.UniqueConstraint('idempotency_key', name=op.f('uq_objections_idempotency_key')),
+    sa.UniqueConstraint('submission_hash', name=op.f('uq_objections_submission_hash')),
     sa.UniqueConstraint('reference', name=op.f('uq_objections_reference'))
     )
     with op.batch_alter_table('objections', schema=None) as batch_op:
@@ -54,6 +55,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_objections_project_reference'), ['project_reference'], unique=False)
         batch_op.create_index(batch_op.f('ix_objections_pseudonym'), ['pseudonym'], unique=False)
         batch_op.create_index(batch_op.f('ix_objections_status'), ['status'], unique=False)
+    # One primary active filing per person and scope (see objection/models.py).
+    active = ("linked_to_id IS NULL AND status IN "
+              "('applied', 'received', 'sent_to_platform', 'to_review', 'verified')")
+    op.create_index('uq_objections_one_active_per_scope', 'objections',
+                    ['pseudonym', 'scope', sa.text("coalesce(project_reference, '')")],
+                    unique=True, sqlite_where=sa.text(active), postgresql_where=sa.text(active))
 
     op.create_table('objection_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -106,6 +113,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_objection_events_objection_id'))
 
     op.drop_table('objection_events')
+    op.drop_index('uq_objections_one_active_per_scope', table_name='objections')
     with op.batch_alter_table('objections', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_objections_status'))
         batch_op.drop_index(batch_op.f('ix_objections_pseudonym'))

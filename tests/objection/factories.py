@@ -7,6 +7,15 @@ import re
 from objection.identity import key_of
 
 DISTINCT_NIR_BODY = "2850375056123"  # woman, born March 1985, Paris
+CHILD_NIR_BODY = "2160575056123"     # girl, born May 2016, Paris
+
+# Whole (tiny) files of each accepted type: the form checks how a file starts AND ends.
+PDF = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+       b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+       b"trailer\n<< /Root 1 0 R >>\n%%EOF\n")
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
 
 
 def make_nir(body: str = DISTINCT_NIR_BODY) -> str:
@@ -22,6 +31,14 @@ def form_values(**changes: str) -> dict[str, str]:
     }
     values.update(changes)
     return values
+
+
+def child_values(**changes: str) -> dict[str, str]:
+    """A parent filing for their daughter, aged 10 in 2026."""
+    return form_values(**{"filer": "child", "representative_name": "Jean Parent",
+                          "nir": make_nir(CHILD_NIR_BODY), "birth_name": "Zorglubienne",
+                          "first_names": "Capucine", "birth_day": "10", "birth_month": "5",
+                          "birth_year": "2016", **changes})
 
 
 _HIDDEN = re.compile(r'name="(csrf_token|token)" value="([^"]+)"')

@@ -4,24 +4,32 @@ durability, concurrency, nothing in clear."""
 from __future__ import annotations
 
 import re
+import stat
 import threading
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
 from objection.models import Objection, ObjectionEvent, OutboxMail
 from tests.conftest import make_test_app
-from tests.objection.factories import file_through_ui, form_values, hidden, make_nir
+from tests.objection.factories import (
+    PDF,
+    PNG,
+    child_values,
+    file_through_ui,
+    form_values,
+    hidden,
+    make_nir,
+)
 from tests.registry.factories import make_project
 from website.extensions import db
 
-PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n"
 
-
-def _review(client, prefix="", files=None, **changes):
+def _review(client, prefix="", files=None, values=None, **changes):
     tokens = hidden(client.get(f"{prefix}/opposition").get_data(as_text=True))
-    data = {**form_values(**changes), **tokens}
+    data = {**(values or form_values(**changes)), **tokens}
     if files:
         data.update(files)
     return client.post(f"{prefix}/opposition", data=data, content_type="multipart/form-data")
@@ -69,6 +77,9 @@ def test_future_birth_date(client):
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"MZ\x90\x00 not a document", "PDF, JPEG ou PNG"),
+    (b"GIF89a" + b"\x00" * 40, "PDF, JPEG ou PNG"),
+    (b"%PDF-1.4\n<html><script>alert(1)</script></html>", "PDF, JPEG ou PNG"),
+    (PNG[:-12], "PDF, JPEG ou PNG"),
     (b"%PDF-" + b"x" * 200_000, "5 Mo au plus"),
 ])
 def test_document_type_and_size_are_checked_from_the_bytes(client, monkeypatch, content,
@@ -80,7 +91,7 @@ def test_document_type_and_size_are_checked_from_the_bytes(client, monkeypatch, 
     # The limit is lowered for the test: the test client spools bodies over 500 kB to a
     # temporary file it never closes. 200 kB over a 100 kB limit exercises the same check.
     monkeypatch.setattr(forms, "MAX_DOCUMENT_BYTES", 100_000)
-    response = _review(client, filer="child", representative_name="Jean Parent",
+    response = _review(client, values=child_values(),
                        files={"document": (io.BytesIO(content), "livret.pdf")})
     html = response.get_data(as_text=True)
     assert message in html and 'id="document-error"' in html
@@ -96,6 +107,50 @@ def test_the_real_limit_is_five_megabytes():
 def test_a_document_is_required_for_someone_else(client):
     html = _review(client, filer="represented", representative_name="Jean").get_data(as_text=True)
     assert "Joignez un document" in html
+
+
+def test_a_good_document_is_kept_when_another_field_is_wrong(app, client):
+    import io
+
+    values = child_values(email="pas-une-adresse")
+    first = _review(client, values=values, files={"document": (io.BytesIO(PNG), "livret.png")})
+    html = first.get_data(as_text=True)
+    assert 'id="email-error"' in html and 'id="document-error"' not in html
+    assert "Un document est déjà joint" in html
+    pending = list((Path(app.config["INSTANCE_DIR"]) / "uploads" / "pending").glob("*.bin"))
+    assert len(pending) == 1 and PNG not in pending[0].read_bytes()
+    assert stat.S_IMODE(pending[0].stat().st_mode) == 0o600
+    # The person corrects the address and sends the form again without choosing the file again.
+    again = client.post("/opposition", data={**child_values(), **hidden(html)},
+                        content_type="multipart/form-data")
+    assert "Relisez" in again.get_data(as_text=True)
+    assert "image/png" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    (form_values(nir=make_nir("2160575056123"), birth_day="10", birth_month="5",
+                 birth_year="2016"), "moins de 15 ans : un parent"),
+    (child_values(nir=make_nir(), birth_day="14", birth_month="3", birth_year="1985"),
+     "18 ans ou plus"),
+])
+def test_who_may_file_depends_on_the_age(client, values, message):
+    html = _review(client, values=values).get_data(as_text=True)
+    assert 'id="filer-error"' in html and message in html
+
+
+def test_an_accented_address_gets_its_own_message(client):
+    html = _review(client, email="zoé@exemple.fr").get_data(as_text=True)
+    assert 'id="email-error"' in html and "ni accent" in html
+
+
+@pytest.mark.parametrize("year", ["9" * 30, "-1985", "1985.0", "١٩٨٥", "0"])
+def test_absurd_birth_years_get_a_message_not_an_error(client, year):
+    for path in ("/opposition", "/opposition/envoyer"):
+        tokens = hidden(client.get("/opposition").get_data(as_text=True))
+        response = client.post(path, data={**form_values(birth_year=year), **tokens,
+                                           "action": "envoyer"})
+        assert response.status_code == 200
+        assert 'id="birth_date-error"' in response.get_data(as_text=True)
 
 
 def test_full_filing_shows_a_receipt_with_reference_and_code(app, client):
@@ -117,7 +172,7 @@ def test_filing_for_a_child_goes_to_review_with_the_document_encrypted(app, clie
     import io
 
     page = hidden(client.get("/opposition").get_data(as_text=True))
-    values = form_values(filer="child", representative_name="Jean Parent")
+    values = child_values()
     review = client.post("/opposition", content_type="multipart/form-data",
                          data={**values, **page, "document": (io.BytesIO(PDF), "livret.pdf")})
     assert review.status_code == 200 and "Relisez" in review.get_data(as_text=True)
@@ -131,6 +186,7 @@ def test_filing_for_a_child_goes_to_review_with_the_document_encrypted(app, clie
                   (__import__("pathlib").Path(app.config["INSTANCE_DIR"]) / "uploads" /
                    objection.document_path).read_bytes())
         assert PDF not in stored
+    assert not list((Path(app.config["INSTANCE_DIR"]) / "uploads" / "pending").glob("*"))
 
 
 def test_project_objection(app, client):
@@ -197,6 +253,55 @@ def _concurrent_submissions(app, count: int = 20) -> list[str]:
     return locations
 
 
+def _concurrent_first_filings(app, count: int = 8) -> None:
+    """``count`` browsers, each with its own form, file for the same person at the same time."""
+    prepared = []
+    for _ in range(count):
+        client = app.test_client()
+        page = hidden(client.get("/opposition").get_data(as_text=True))
+        review = client.post("/opposition", data={**form_values(), **page})
+        prepared.append((client.get_cookie("session").value,
+                         {**form_values(), **hidden(review.get_data(as_text=True)),
+                          "action": "envoyer"}))
+    statuses: list[int] = []
+    barrier = threading.Barrier(count)
+
+    def submit(cookie: str, data: dict) -> None:
+        own = app.test_client()
+        own.set_cookie("session", cookie)
+        barrier.wait()
+        statuses.append(own.post("/opposition/envoyer", data=data).status_code)
+
+    threads = [threading.Thread(target=submit, args=item) for item in prepared]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [303] * count
+    with app.app_context():
+        objections = list(db.session.scalars(select(Objection)))
+        assert len(objections) == count  # every filer got their own receipt
+        primaries = [o for o in objections if o.linked_to_id is None]
+        assert len(primaries) == 1
+        assert all(o.linked_to_id == primaries[0].id for o in objections if o is not primaries[0])
+
+
+def test_racing_first_filings_for_one_person_leave_one_primary(app):
+    _concurrent_first_filings(app)
+
+
+@pytest.mark.postgres
+def test_racing_first_filings_for_one_person_on_postgresql(postgres_url, tmp_path):
+    app = make_test_app(postgres_url, tmp_path)
+    try:
+        _concurrent_first_filings(app)
+    finally:
+        from tests.conftest import _empty_tables
+
+        app.extensions["database"]["engine"].dispose()
+        _empty_tables(postgres_url)
+
+
 def test_twenty_concurrent_identical_submissions_make_one_objection(app):
     locations = _concurrent_submissions(app)
     assert len(set(locations)) == 1 and locations[0].startswith("/opposition/accuse")
@@ -254,6 +359,46 @@ def test_linked_filing_looks_like_a_first_filing(app, client):
             re.sub(r"OPP-[0-9A-Z-]+", "REF", mails[1].body)
 
 
+def test_a_form_token_only_works_in_the_browser_that_got_it(app, client):
+    first = file_through_ui(client)
+    review_tokens = hidden(client.get("/opposition").get_data(as_text=True))
+    stranger = app.test_client()
+    own = hidden(stranger.get("/opposition").get_data(as_text=True))
+    # The stranger copies the first browser's form token into their own form.
+    response = stranger.post("/opposition/envoyer", data={
+        **form_values(nir=make_nir("1850375056123"), sex="M"), "csrf_token": own["csrf_token"],
+        "token": review_tokens["token"], "action": "envoyer"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "le formulaire avait expiré" in html
+    assert first.headers["Location"] not in html and _count(app) == 1
+
+
+def test_changing_the_answers_after_filing_files_a_new_objection(app, client):
+    page = hidden(client.get("/opposition").get_data(as_text=True))
+    review = hidden(client.post("/opposition", data={**form_values(), **page})
+                    .get_data(as_text=True))
+    first = client.post("/opposition/envoyer", data={**form_values(), **review,
+                                                     "action": "envoyer"})
+    # Back to the review page, "Modifier", another person, same form token: a new filing.
+    other = form_values(nir=make_nir("1850375056123"), sex="M", first_names="Octave")
+    second = client.post("/opposition/envoyer", data={**other, **review, "action": "envoyer"})
+    assert second.status_code == 303
+    assert first.headers["Location"] != second.headers["Location"]
+    assert _count(app) == 2
+
+
+def test_the_follow_up_code_is_shown_for_a_limited_time(app, client, monkeypatch):
+    from objection import views
+
+    location = file_through_ui(client).headers["Location"]
+    code = re.compile(r"<strong>[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}</strong>")
+    assert code.search(client.get(location).get_data(as_text=True))
+    monkeypatch.setattr(views, "RECEIPT_CODE_SHOWN_FOR", -views.RECEIPT_CODE_SHOWN_FOR)
+    later = file_through_ui(client, nir=make_nir("1850375056123"), sex="M").headers["Location"]
+    html = client.get(later).get_data(as_text=True)
+    assert not code.search(html) and "n'est plus affiché" in html.replace("&#39;", "'")
+
+
 def test_post_without_csrf_token_is_refused(app, client):
     data = {**form_values(), "token": "a" * 32, "action": "envoyer"}
     for path in ("/opposition", "/opposition/envoyer", "/opposition/suivi"):
@@ -280,27 +425,59 @@ def test_english_form_and_receipt(client):
     assert response.headers["Location"].startswith("/en/opposition/")
 
 
-def test_nothing_personal_in_clear_in_the_database_or_logs(app, client, capfd):
+def test_nothing_personal_in_clear_in_the_database_files_or_logs(app, client, capfd, caplog,
+                                                                 database_url):
+    """A whole journey with distinctive values (self and proxy filings, a document, a linked
+    filing, a withdrawal, mails), then every table, the database files, every file under the
+    instance folder and every log line are searched for them."""
     import io
 
-    nir = make_nir()
-    file_through_ui(client)
+    from objection.mail import send_pending
+
+    nir, child_nir = make_nir(), make_nir("2160575056123")
     page = hidden(client.get("/opposition").get_data(as_text=True))
-    values = form_values(filer="child", representative_name="Jean Parentdistinct",
-                         nir=nir[:2] + " " + nir[2:])
+    tokens = [page["token"]]
+    review = client.post("/opposition", data={**form_values(nir=nir[:2] + " " + nir[2:]),
+                                              **page})
+    client.post("/opposition/envoyer", data={**form_values(nir=nir[:2] + " " + nir[2:]),
+                                             **hidden(review.get_data(as_text=True)),
+                                             "action": "envoyer"})
+    page = hidden(client.get("/opposition").get_data(as_text=True))
+    tokens.append(page["token"])
+    values = child_values(representative_name="Jean Parentdistinct", birth_name="Quibblewick")
     review = client.post("/opposition", content_type="multipart/form-data",
                          data={**values, **page, "document": (io.BytesIO(PDF), "l.pdf")})
     client.post("/opposition/envoyer", data={**values, **hidden(review.get_data(as_text=True)),
                                              "action": "envoyer"})
-    forbidden = [nir, nir[:2] + " " + nir[2:], "Zorglubienne", "Philomène", "Parentdistinct",
-                 "1985-03-14", "14/03/1985", "14 mars 1985", "philomene@exemple.fr"]
+    location = file_through_ui(client).headers["Location"]  # a linked filing
+    reference, code = re.findall(r"<strong>([^<]+)</strong>",
+                                 client.get(location).get_data(as_text=True))[:2]
+    follow = hidden(client.get("/opposition/suivi").get_data(as_text=True))
+    client.post("/opposition/suivi", data={"reference": reference, "code": code, **follow,
+                                           "action": "confirmer-retrait"})
     with app.app_context():
+        send_pending(db.session)
         dump = []
         for table in ("objections", "objection_events", "outbox_mails"):
             for row in db.session.execute(text(f"SELECT * FROM {table}")):  # noqa: S608
-                dump.extend(str(value) if not isinstance(value, bytes)
-                            else value.decode("latin-1") for value in row)
+                dump.extend(value.decode("utf-8", "replace") if isinstance(value, bytes)
+                            else str(value) for value in row)
+    personal = [nir, child_nir, nir[:2] + " " + nir[2:], "Zorglubienne", "Quibblewick",
+                "Philomène", "Capucine", "Parentdistinct", "1985-03-14", "14/03/1985",
+                "14 mars 1985", "2016-05-10", "10/05/2016", "10 mai 2016", code, *tokens]
+    addresses = ["philomene@exemple.fr"]
+    haystacks = {"database rows": "\n".join(dump)}
+    if database_url.startswith("sqlite:///"):
+        database_file = Path(database_url.removeprefix("sqlite:///"))
+        for path in database_file.parent.glob(database_file.name + "*"):  # with -wal
+            haystacks[path.name] = path.read_bytes().decode("utf-8", "replace")
+    for path in Path(app.config["INSTANCE_DIR"]).rglob("*"):
+        if path.is_file():
+            haystacks[str(path)] = path.read_bytes().decode("utf-8", "replace")
     logs = capfd.readouterr()
-    haystack = "\n".join(dump) + logs.out + logs.err
-    for value in forbidden:
-        assert value not in haystack, f"{value!r} found in clear"
+    haystacks["logs"] = logs.out + logs.err + caplog.text
+    mails = [name for name in haystacks if "/mail/" in name]
+    assert mails, "the development mails should have been written"
+    for name, haystack in haystacks.items():
+        for value in personal + ([] if name in mails else addresses):
+            assert value not in haystack, f"{value!r} found in clear in {name}"

@@ -6,7 +6,8 @@ import os
 import re
 import socket
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,6 +18,24 @@ from objection.models import Objection, ObjectionStatus, OutboxMail
 from tests.conftest import IN_CI, make_test_app
 from tests.objection.factories import file_through_ui, form_values, hidden
 from website.extensions import db
+
+
+@pytest.fixture
+def configured_app(database_url, tmp_path):
+    """Build an app with extra settings; its tables are emptied afterwards like ``app``'s."""
+    from tests.conftest import _empty_tables
+
+    built = []
+
+    def build(**config):
+        application = make_test_app(database_url, tmp_path, **config)
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        application.extensions["database"]["engine"].dispose()
+    _empty_tables(database_url)
 
 
 def _file(client, prefix=""):
@@ -86,15 +105,102 @@ def test_withdrawal_is_confirmed_audited_and_mailed(app, client):
         assert kinds == ["receipt", "withdrawal"]
 
 
-def test_withdrawal_through_a_linked_filing_goes_to_review(app, client):
-    _file(client)  # the person's own objection
+def _shape(html: str) -> str:
+    """A page with what differs between any two filings (reference, code, dates) blanked."""
+    html = re.sub(r"OPP-[0-9A-Z-]+", "REF", html)
+    html = re.sub(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", "CODE", html)
+    html = re.sub(r'<time datetime="[^"]+">[^<]+</time>', "TIME", html)
+    html = re.sub(r"\d{1,2} \w+ \d{4}( à [\d:]+ UTC| [\d:]+)?", "DATE", html)
+    return re.sub(r'value="[^"]+"', "", html)
+
+
+def test_withdrawing_a_linked_filing_looks_the_same_and_lifts_nothing(app, client):
+    reference_1, code_1 = _file(client)  # the person's own objection
     stranger = app.test_client()
-    reference, code = _file(stranger)  # someone else knows the NIR
-    _lookup(stranger, reference, code, action="confirmer-retrait")
+    reference_2, code_2 = _file(stranger)  # someone else who knows the NIR
+    second = _lookup(stranger, reference_2, code_2, action="confirmer-retrait")
+    assert "Retirée" in second.get_data(as_text=True)
+    with app.app_context():
+        own, linked = db.session.scalars(select(Objection).order_by(Objection.id))
+        assert own.status == ObjectionStatus.RECEIVED  # the person's objection stays in force
+        assert linked.status == ObjectionStatus.WITHDRAWN
+        assert linked.withdrawal_review  # staff decide whether anything more is lifted
+    first = _lookup(client, reference_1, code_1, action="confirmer-retrait")
+    assert _shape(first.get_data(as_text=True)) == _shape(second.get_data(as_text=True))
+    with app.app_context():
+        own = db.session.scalar(select(Objection).order_by(Objection.id))
+        assert own.status == ObjectionStatus.WITHDRAWN and not own.withdrawal_review
+        mails = list(db.session.scalars(select(OutboxMail).where(OutboxMail.kind ==
+                                                                 "withdrawal")))
+        assert len({re.sub(r"OPP-[0-9A-Z-]+", "REF", m.body) for m in mails}) == 1
+
+
+def test_a_stranger_who_filed_first_cannot_lift_the_persons_objection(app, client):
+    stranger = app.test_client()
+    reference_1, code_1 = _file(stranger)  # a stranger files first with the person's NIR
+    _file(client)  # then the person files
+    _lookup(stranger, reference_1, code_1, action="confirmer-retrait")
+    with app.app_context():
+        strangers, persons = db.session.scalars(select(Objection).order_by(Objection.id))
+        assert strangers.status == ObjectionStatus.WITHDRAWN
+        assert persons.status == ObjectionStatus.RECEIVED and persons.linked_to_id is None
+        assert "became_primary" in [e.action for e in persons.events]
+        assert "became_primary" not in [e.action for e in service.timeline(persons)]
+
+
+def test_a_review_decision_purges_the_identity_and_mails_the_filer(app, client):
+    import io
+
+    from tests.objection.factories import PDF, child_values
+
+    page = hidden(client.get("/opposition").get_data(as_text=True))
+    review = client.post("/opposition", content_type="multipart/form-data",
+                         data={**child_values(), **page, "document": (io.BytesIO(PDF), "l.pdf")})
+    client.post("/opposition/envoyer", data={**child_values(),
+                                             **hidden(review.get_data(as_text=True)),
+                                             "action": "envoyer"})
+    with app.app_context():
+        objection = db.session.scalar(select(Objection))
+        document = Path(app.config["INSTANCE_DIR"]) / "uploads" / objection.document_path
+        assert document.exists() and objection.identity_sealed
+        service.change_status(db.session, objection, ObjectionStatus.VERIFIED, by="staff:test")
+        db.session.commit()
+        assert objection.identity_sealed is None and objection.document_path is None
+        assert not document.exists()
+        mail = db.session.scalar(select(OutboxMail).where(OutboxMail.kind == "status"))
+        assert "Vérifiée" in mail.subject and objection.reference in mail.body
+
+
+def test_a_rejected_first_filing_hands_over_to_the_next_one(app, client):
+    _file(client)
+    _file(app.test_client())
     with app.app_context():
         first, second = db.session.scalars(select(Objection).order_by(Objection.id))
-        assert first.status == ObjectionStatus.RECEIVED  # still in force
-        assert second.status == ObjectionStatus.WITHDRAWAL_REQUESTED
+        service.change_status(db.session, first, ObjectionStatus.REJECTED, by="staff:test",
+                              reason="Document illisible")
+        db.session.commit()
+        assert second.linked_to_id is None and second.status == ObjectionStatus.RECEIVED
+
+
+def test_purge_forgets_what_no_review_needs_and_abandoned_documents(app, client):
+    import io
+
+    from tests.objection.factories import PNG, child_values
+
+    # A form abandoned after its document was accepted (another field was wrong).
+    page = hidden(client.get("/opposition").get_data(as_text=True))
+    client.post("/opposition", content_type="multipart/form-data",
+                data={**child_values(email="x"), **page,
+                      "document": (io.BytesIO(PNG), "l.png")})
+    pending = list((Path(app.config["INSTANCE_DIR"]) / "uploads" / "pending").glob("*.bin"))
+    assert len(pending) == 1
+    runner = app.test_cli_runner()
+    assert "0 document(s)" in runner.invoke(args=["objection", "purge"]).output  # still fresh
+    old = time.time() - 5 * 3600
+    os.utime(pending[0], (old, old))
+    result = runner.invoke(args=["objection", "purge"])
+    assert "1 document(s) abandonné(s) supprimé(s)" in result.output
+    assert not pending[0].exists()
 
 
 def test_development_mails_are_files(app, client):
@@ -121,10 +227,9 @@ class Inbox:
 
 
 @pytest.mark.smtp
-def test_real_smtp_delivery_and_retry_after_an_outage(database_url, tmp_path):
+def test_real_smtp_delivery_and_retry_after_an_outage(configured_app):
     port = _free_port()
-    app = make_test_app(database_url, tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
-                        MAIL_TIMEOUT=2)
+    app = configured_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=2)
     client = app.test_client()
     _file(client)  # the server is down: the objection is kept, the mail waits
     with app.app_context():
@@ -158,7 +263,67 @@ def test_real_smtp_delivery_and_retry_after_an_outage(database_url, tmp_path):
     assert form_values()["nir"] not in body
     with app.app_context():
         assert db.session.scalar(select(OutboxMail.sent_at)) is not None
-    app.extensions["database"]["engine"].dispose()
+
+
+class SlowInbox(Inbox):
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(0.5)  # long enough for a second sender to try the same mail
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.smtp
+def test_two_senders_at_once_send_each_mail_once(configured_app):
+    import threading
+
+    from objection.mail import send_pending
+
+    port = _free_port()
+    app = configured_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5)
+    for _ in range(3):  # the server is down: three mails wait in the outbox
+        _file(app.test_client())
+    inbox = SlowInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    later = datetime.now(UTC) + timedelta(hours=7)  # every backoff is over
+
+    def sender():
+        with app.app_context():
+            send_pending(db.session, now=later)
+
+    try:
+        threads = [threading.Thread(target=sender) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 3
+    with app.app_context():
+        assert all(m.sent_at for m in db.session.scalars(select(OutboxMail)))
+
+
+def test_one_unreadable_mail_does_not_stop_the_others(app, client):
+    from objection.mail import MAX_ATTEMPTS, send_pending
+
+    _file(client)
+    _file(app.test_client())
+    with app.app_context():
+        first, second = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id))
+        for mail in (first, second):
+            mail.sent_at, mail.next_attempt_at = None, datetime.now(UTC)
+        first.recipient_sealed = b"gone:" + first.recipient_sealed[4:]  # key no longer known
+        db.session.commit()
+        sent, failed = send_pending(db.session)
+        assert (sent, failed) == (1, 1)
+        assert db.session.get(OutboxMail, first.id).last_error == "KeyConfigError"
+        first = db.session.get(OutboxMail, first.id)
+        first.attempts = MAX_ATTEMPTS
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 1 and "1 courriel(s) abandonné(s)" in result.output
 
 
 def test_backoff_grows_and_is_capped():
@@ -168,12 +333,12 @@ def test_backoff_grows_and_is_capped():
     assert backoff(30) == MAX_BACKOFF
 
 
-def _limited_app(database_url, tmp_path, **config):
-    return make_test_app(database_url, tmp_path, RATELIMIT_ENABLED=True, **config)
+def _limited_app(configured_app, **config):
+    return configured_app(RATELIMIT_ENABLED=True, **config)
 
 
-def test_filing_is_rate_limited_with_a_french_page(database_url, tmp_path):
-    app = _limited_app(database_url, tmp_path)
+def test_filing_is_rate_limited_with_a_french_page(configured_app):
+    app = _limited_app(configured_app)
     client = app.test_client()
     statuses = []
     for _ in range(12):
@@ -183,29 +348,26 @@ def test_filing_is_rate_limited_with_a_french_page(database_url, tmp_path):
     assert statuses[:10] == [200] * 10 and statuses[-1] == 429
     page = client.post("/opposition", data={}).get_data(as_text=True)
     assert "Trop de demandes" in page
-    app.extensions["database"]["engine"].dispose()
 
 
-def test_follow_up_is_rate_limited(database_url, tmp_path):
-    app = _limited_app(database_url, tmp_path)
+def test_follow_up_is_rate_limited(configured_app):
+    app = _limited_app(configured_app)
     client = app.test_client()
     codes = [_lookup(client, "OPP-0000-0000-0", "X").status_code for _ in range(11)]
     assert codes[-1] == 429
-    app.extensions["database"]["engine"].dispose()
 
 
-def test_forged_forwarded_for_does_not_reset_the_limit(database_url, tmp_path):
-    app = _limited_app(database_url, tmp_path, PROXY_COUNT=0)
+def test_forged_forwarded_for_does_not_reset_the_limit(configured_app):
+    app = _limited_app(configured_app, PROXY_COUNT=0)
     client = app.test_client()
     codes = [client.post("/opposition/suivi", data={},
                          headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
              for i in range(11)]
     assert codes[-1] == 429
-    app.extensions["database"]["engine"].dispose()
 
 
-def test_behind_one_proxy_the_last_hop_is_the_client(database_url, tmp_path):
-    app = _limited_app(database_url, tmp_path, PROXY_COUNT=1)
+def test_behind_one_proxy_the_last_hop_is_the_client(configured_app):
+    app = _limited_app(configured_app, PROXY_COUNT=1)
     client = app.test_client()
     # The client forges the first entries; the proxy appends the real address last.
     codes = [client.post("/opposition/suivi", data={},
@@ -215,11 +377,10 @@ def test_behind_one_proxy_the_last_hop_is_the_client(database_url, tmp_path):
     other = client.post("/opposition/suivi", data={},
                         headers={"X-Forwarded-For": "203.0.113.8"})
     assert other.status_code != 429
-    app.extensions["database"]["engine"].dispose()
 
 
 @pytest.mark.redis
-def test_rate_limits_in_redis(database_url, tmp_path):
+def test_rate_limits_in_redis(configured_app):
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     try:
         import redis
@@ -232,21 +393,52 @@ def test_rate_limits_in_redis(database_url, tmp_path):
         if IN_CI:
             pytest.fail(message + " — CI must not skip this test", pytrace=False)
         pytest.skip(message)
-    app = _limited_app(database_url, tmp_path, RATELIMIT_STORAGE_URI=url)
+    app = _limited_app(configured_app, RATELIMIT_STORAGE_URI=url)
     client = app.test_client()
     codes = [client.post("/opposition/suivi", data={}).status_code for _ in range(11)]
     assert codes[-1] == 429
     assert connection.keys("LIMITS*"), "no rate-limit key in Redis"
     connection.flushdb()
-    app.extensions["database"]["engine"].dispose()
 
 
-def test_statistics_suppress_small_cells(app, client):
+def test_a_person_who_files_several_times_counts_once(app, client):
     for index in range(11):
         other = app.test_client()
         file_through_ui(other, email=f"p{index}@exemple.fr")
     with app.app_context():
         stats = service.public_statistics(db.session)
-    assert stats["total"] is None  # only one person (linked filings are not counted twice)
+    assert stats["total"] is None  # one person, under the threshold
     html = client.get("/statistiques").get_data(as_text=True)
     assert "moins de 10" in html
+
+
+def test_one_hidden_cell_cannot_be_worked_out_by_subtraction():
+    cells = service.suppress_small_cells({"F": 25, "M": 5}, ["F", "M"])
+    assert cells == [("F", None), ("M", None)]
+    cells = service.suppress_small_cells({"18-29": 40, "30-44": 12, "75+": 3},
+                                         service.AGE_BANDS)
+    assert cells == [("18-29", 40), ("30-44", None), ("75+", None)]
+    assert service.suppress_small_cells({"F": 25, "M": 15}) == [("F", 25), ("M", 15)]
+    two_hidden = service.suppress_small_cells({"a": 30, "b": 4, "c": 6})
+    assert two_hidden == [("a", 30), ("b", None), ("c", None)]
+
+
+def test_the_statistics_page_shows_no_cell_that_reveals_a_small_group(app, client):
+    from objection.identity import parse_nir
+    from objection.models import Filer, Scope
+    from tests.objection.factories import make_nir
+
+    with app.app_context():
+        for index in range(30):
+            woman = index < 25
+            body = f"{'2' if woman else '1'}{'85' if woman else '45'}0375056{index:03d}"
+            service.file_objection(db.session, service.FilingInput(
+                filer=Filer.SELF, scope=Scope.GENERAL, project_reference=None,
+                nir=parse_nir(make_nir(body)), birth_name="X", first_names="Y",
+                birth_date=date(1985 if woman else 1945, 3, 1), sex="F" if woman else "M",
+                email=f"p{index}@exemple.fr"), form_token=f"t{index}")
+        db.session.commit()
+    html = client.get("/statistiques").get_data(as_text=True)
+    section = html[html.index("Les oppositions"):]
+    assert ">30<" in section  # the total is shown
+    assert ">25<" not in section and ">5<" not in section  # neither sex can be worked out

@@ -61,7 +61,7 @@ def test_garbage_never_crashes(text):
     try:
         parse_nir(text)
     except NirError as error:
-        assert error.code in {"missing", "length", "format", "key"}
+        assert error.code in {"missing", "length", "format", "key", "month_code"}
 
 
 def test_corsica_keys():
@@ -72,6 +72,7 @@ def test_corsica_keys():
 
 @pytest.mark.parametrize(("raw", "code"), [("", "missing"), ("12345", "length"),
                                            ("585037505612312", "format"),
+                                           ("985037505612312", "format"),
                                            ("2850375056123" + "00", "key")])
 def test_each_failure_has_its_code_and_french_message(raw, code):
     with pytest.raises(NirError) as error:
@@ -145,3 +146,49 @@ def test_key_settings_are_checked_before_start_up(settings, problem):
     good = {"PSEUDONYM_KEYS": f"k1:{'A' * 43}=", "IDENTITY_ENCRYPTION_KEYS": f"s1:{'C' * 43}="}
     assert check_config(good) == []
     assert check_config(good | settings) == [problem]
+
+
+@pytest.mark.parametrize("month_code", ["00", "13", "19", "43", "49"])
+def test_month_codes_never_issued_are_refused_with_their_own_message(month_code):
+    body = f"285{month_code}75056123"
+    with pytest.raises(NirError) as error:
+        parse_nir(f"{body}{key_of(body):02d}")
+    assert error.value.code == "month_code"
+    assert month_code in error.value.message
+
+
+@pytest.mark.parametrize("dash", ["\u2010", "\u2011", "\u2013", "\u2014", "\u2212", "\u00a0"])
+def test_dashes_and_spaces_pasted_from_documents_are_accepted(dash):
+    nir = _nir().value
+    assert parse_nir(dash.join([nir[:1], nir[1:3], nir[3:5], nir[5:13], nir[13:]])).value == nir
+
+
+people = st.tuples(st.dates(min_value=date(1900, 1, 1), max_value=TODAY),
+                   st.sampled_from(["F", "M"]), st.sampled_from(["", "temporary"]))
+
+
+def _nir_of(birth: date, sex: str, kind: str):
+    digit = {("F", ""): "2", ("M", ""): "1", ("F", "temporary"): "8",
+             ("M", "temporary"): "7"}[(sex, kind)]
+    body = f"{digit}{birth.year % 100:02d}{birth.month:02d}75056123"
+    return parse_nir(f"{body}{key_of(body):02d}")
+
+
+@given(people)
+def test_a_number_that_matches_the_person_passes(person):
+    birth, sex, kind = person
+    assert check_identity(_nir_of(birth, sex, kind), birth, sex, TODAY) == []
+
+
+@given(people, st.integers(1, 11))
+def test_each_disagreement_is_reported_alone(person, months_later):
+    birth, sex, kind = person
+    nir = _nir_of(birth, sex, kind)
+    other_sex = "M" if sex == "F" else "F"
+    assert check_identity(nir, birth, other_sex, TODAY) == ["sex"]
+    other_month = (birth.month + months_later - 1) % 12 + 1
+    moved = birth.replace(month=other_month, day=min(birth.day, 28))
+    if moved <= TODAY:
+        assert check_identity(nir, moved, sex, TODAY) == ["month"]
+    other_year = birth.replace(year=birth.year - 1, day=min(birth.day, 28))
+    assert check_identity(nir, other_year, sex, TODAY) == ["year"]
