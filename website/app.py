@@ -60,9 +60,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, format_decimal, format_percent
+    """Date and number formatting for templates, in the page's formatting locale (en_GB for
+    English pages: see ``website.i18n.FORMATTING_LOCALES``)."""
+    import flask_babel
+    from flask_babel import force_locale
+
+    def localised(function):
+        def formatted(*args, **kwargs):
+            with force_locale(i18n.formatting_locale()):
+                return function(*args, **kwargs)
+
+        formatted.__name__ = function.__name__
+        return formatted
 
     app.jinja_env.globals.update(
-        format_date=format_date, format_datetime=format_datetime, format_number=format_decimal,
-        format_percent=format_percent,
+        format_date=localised(flask_babel.format_date),
+        format_datetime=localised(flask_babel.format_datetime),
+        format_number=localised(flask_babel.format_decimal),
+        format_percent=localised(flask_babel.format_percent),
     )

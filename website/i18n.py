@@ -21,6 +21,10 @@ from flask_babel import get_locale
 LANG_ENVIRON_KEY = "hdh.lang"
 PREFIXES = {"en": "/en"}
 DEFAULT_LANG = "fr"
+# The language of a page (URL, <html lang>, catalogues) is "fr" or "en"; dates and numbers are
+# formatted for the country whose conventions the copy follows: the English copy is British
+# ("20 November 2026", not "November 20, 2026").
+FORMATTING_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
 class LanguagePrefixMiddleware:
@@ -59,6 +63,12 @@ def select_locale() -> str:
 
 def current_lang() -> str:
     return str(get_locale() or DEFAULT_LANG)
+
+
+def formatting_locale(lang: str | None = None) -> str:
+    """The Babel locale for dates and numbers in ``lang`` (default: the page's language)."""
+    lang = lang or current_lang()
+    return FORMATTING_LOCALES.get(lang, lang)
 
 
 def base_script_root() -> str:

@@ -53,7 +53,21 @@ def test_dates_are_formatted_for_the_locale(client):
                  "septembre", "octobre", "novembre", "décembre"]
     assert f"{page.updated.day} {months_fr[page.updated.month - 1]} {page.updated.year}" in fr
     en_updated = LIBRARY.pages["en"]["snds"].updated
-    assert en_updated.strftime("%B") in en and str(en_updated.year) in en
+    # British copy, British dates: "20 November 2026", not "November 20, 2026"
+    assert f"Updated on {en_updated.day} {en_updated.strftime('%B')} {en_updated.year}" in en
+    assert '<html lang="en">' in en
+
+
+def test_english_numbers_and_dates_in_the_register_are_british(app):
+    from datetime import date
+
+    with app.test_request_context("/en/", environ_overrides={"hdh.lang": "en"}):
+        render = app.jinja_env.from_string(
+            "{{ format_date(d, format='long') }}|{{ format_number(12345.5) }}")
+        assert render.render(d=date(2026, 11, 20)) == "20 November 2026|12,345.5"
+    with app.test_request_context("/"):
+        render = app.jinja_env.from_string("{{ format_date(d, format='long') }}")
+        assert render.render(d=date(2026, 11, 20)) == "20 novembre 2026"
 
 
 @pytest.mark.parametrize("section", SECTIONS)
