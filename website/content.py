@@ -4,6 +4,11 @@ Rendering is Markdown → glossary marking → HTML → nh3 sanitising, so whate
 (``<script>``, ``javascript:`` links, event attributes) comes out harmless. Glossary terms are
 wrapped, at their first appearance in a page, in a link to their glossary entry, with an
 ``<abbr>`` carrying the expansion for acronyms.
+
+Tables get what RGAA 5.4 and 5.7 ask of data tables: a ``<caption>`` (from a paragraph
+``Tableau : …`` / ``Table: …`` right before the table, or else the text of the heading above it),
+``scope="col"`` on the column headers and the first cell of each row made a row header
+(``<th scope="row">``): in our tables the first column names what the row is about.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ TOC_MIN_HEADINGS = 3
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 
 ALLOWED_TAGS = {
-    "a", "abbr", "blockquote", "br", "code", "dd", "dl", "dt", "em", "h2", "h3", "h4", "h5",
+    "a", "abbr", "blockquote", "br", "caption", "code", "dd", "dl", "dt", "em", "h2", "h3", "h4",
+    "h5",
     "hr", "li", "ol", "p", "pre", "strong", "table", "tbody", "td", "th", "thead", "tr", "ul",
 }
 ALLOWED_ATTRIBUTES = {
@@ -138,6 +144,59 @@ class _GlossaryMarker(Treeprocessor):
         return text[: match.start()], [link, *more]
 
 
+CAPTION_PREFIX = re.compile(r"^\s*(?:Tableau|Table)\s*:\s*", re.IGNORECASE)
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+class _TableAccessibility(Treeprocessor):
+    """Caption and header scopes on every table (see the module docstring)."""
+
+    def run(self, root: etree.Element) -> None:
+        parents = [element for element in root.iter()
+                   if any(child.tag == "table" for child in element)]
+        for parent in parents:
+            children = list(parent)
+            for index, table in enumerate(children):
+                if table.tag != "table":
+                    continue
+                caption_text, marker = self._caption(children[:index])
+                if marker is not None:
+                    parent.remove(marker)
+                if caption_text:
+                    caption = etree.Element("caption")
+                    caption.text = caption_text
+                    table.insert(0, caption)
+                self._scope(table)
+
+    @staticmethod
+    def _caption(before: list[etree.Element]) -> tuple[str, etree.Element | None]:
+        if before and before[-1].tag == "p" and len(before[-1]) == 0 and before[-1].text \
+                and CAPTION_PREFIX.match(before[-1].text):
+            return CAPTION_PREFIX.sub("", before[-1].text).strip(), before[-1]
+        for element in reversed(before):
+            if element.tag in _HEADINGS:
+                return "".join(element.itertext()).strip(), None
+        return "", None
+
+    @staticmethod
+    def _scope(table: etree.Element) -> None:
+        for header in table.iter("th"):
+            header.set("scope", "col")
+        for body in table.iter("tbody"):
+            for row in body.iter("tr"):
+                cells = list(row)
+                if len(cells) > 1 and cells[0].tag == "td":
+                    cells[0].tag = "th"
+                    cells[0].set("scope", "row")
+                    cells[0].attrib.pop("align", None)
+
+
+class TableExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        # After the tables are built, before the glossary marks terms.
+        md.treeprocessors.register(_TableAccessibility(md), "table_accessibility", 6)
+
+
 class GlossaryExtension(Extension):
     def __init__(self, glossary: list[GlossaryEntry], link_base: str):
         super().__init__()
@@ -168,7 +227,7 @@ def render_markdown(text: str, glossary: list[GlossaryEntry] | None = None,
                     link_base: str = f"/comprendre/{GLOSSARY_SLUG}",
                     site_root: str = "") -> tuple[str, list[dict]]:
     """Render untrusted Markdown to safe HTML; returns the HTML and the table of contents."""
-    extensions: list = ["tables", "sane_lists", "abbr", "toc"]
+    extensions: list = ["tables", "sane_lists", "abbr", "toc", TableExtension()]
     if glossary:
         extensions.append(GlossaryExtension(glossary, link_base))
     md = markdown.Markdown(

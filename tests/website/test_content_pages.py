@@ -124,3 +124,31 @@ def test_site_map_lists_every_page(client):
     html = client.get("/plan-du-site").get_data(as_text=True)
     for page in FR_PAGES:
         assert f'href="{page.path}"' in html
+
+
+def test_markdown_tables_get_a_caption_and_header_scopes():
+    from website.content import render_markdown
+
+    html, _ = render_markdown(
+        "## Les parties\n\n| Partie | Contenu |\n|---|---|\n| DCIR | soins |\n\n"
+        "Tableau : Les bases du catalogue\n\n| Base | Qui |\n|---|---|\n| BNDMR | AP-HP |\n"
+        "| ESME | Unicancer |\n")
+    first, second = html.split("<table>")[1:]
+    assert "<caption>Les parties</caption>" in first  # from the heading above
+    assert "<caption>Les bases du catalogue</caption>" in second  # from the "Tableau :" line
+    assert "<p>Tableau" not in html
+    assert '<th scope="col">Base</th>' in second and '<th scope="row">ESME</th>' in second
+    assert "<th>" not in html
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_every_table_of_the_content_pages_is_captioned_and_scoped(client, prefix):
+    lang = "en" if prefix else "fr"
+    tables = 0
+    for page in LIBRARY.pages[lang].values():
+        html = client.get(f"{prefix}{page.path}").get_data(as_text=True)
+        for table in re.findall(r"<table>(.*?)</table>", html, re.S):
+            tables += 1
+            assert re.search(r"<caption>[^<]{5,}</caption>", table), page.slug
+            assert "<th>" not in table and "<td scope" not in table, page.slug
+    assert tables >= 2
