@@ -431,9 +431,11 @@ def public_statistics(session: Session) -> dict:
         by_age[band] += count
         by_sex[sex] += count
     total = sum(by_month.values())
+    months = [(date.fromisoformat(f"{month}-01"), count)
+              for month, count in suppress_small_cells(by_month)]
     return {
         "total": total if total >= SUPPRESSION_THRESHOLD else None,
-        "by_month": suppress_small_cells(by_month),
+        "by_month": months,
         "by_age_band": suppress_small_cells(by_age, AGE_BANDS),
         "by_sex": suppress_small_cells(by_sex, ["F", "M"]),
         "threshold": SUPPRESSION_THRESHOLD,
