@@ -51,6 +51,7 @@ class GlossaryEntry:
     slug: str
     definition: str
     expansion: str = ""
+    variants: tuple[str, ...] = ()  # other forms linked to the entry (plural, feminine, …)
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Page:
     section: str
     easy_read: bool
     body: str
+    glossary: bool = True  # front matter "glossary: false": no term of this page is linked
 
     @property
     def path(self) -> str:
@@ -84,18 +86,38 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     return meta, text[match.end():]
 
 
-class _GlossaryMarker(Treeprocessor):
-    SKIP = {"a", "abbr", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6"}
+def term_pattern(entry: GlossaryEntry) -> re.Pattern[str]:
+    """The forms of a glossary term that are linked in text.
 
-    def __init__(self, md: markdown.Markdown, glossary: list[GlossaryEntry], link_base: str):
+    The term and the variants it declares (``variants:`` in ``glossaire.yml``: plurals, feminine
+    or participle forms), as whole words. A term written in lower case also matches with a
+    capital (at the start of a sentence); acronyms and names (``SNDS``, ``Inserm``) match only as
+    written, so that "ars" or "Mr" never become "ARS" or "MR".
+    """
+    forms = sorted({entry.term, *entry.variants}, key=len, reverse=True)
+    flags = re.IGNORECASE if entry.term == entry.term.lower() else 0
+    return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, forms)) + r")(?![\w-])",
+                      flags)
+
+
+class _GlossaryMarker(Treeprocessor):
+    """Links the first appearance of each glossary term, outside links, code, headings, table
+    captions and proper names (``noms-propres.yml``: the organisation's name contains "données de
+    santé", which must not be linked as the generic term)."""
+
+    SKIP = {"a", "abbr", "code", "pre", "caption", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+    def __init__(self, md: markdown.Markdown, glossary: list[GlossaryEntry], link_base: str,
+                 proper_names: tuple[str, ...] = ()):
         super().__init__(md)
         self.link_base = link_base
         # Longest terms first, so "données de santé" wins over "données".
-        self.entries = sorted(glossary, key=lambda e: len(e.term), reverse=True)
-        self.patterns = {
-            e.slug: re.compile(r"(?<![\w-])" + re.escape(e.term) + r"(?![\w-])")
-            for e in self.entries
-        }
+        self.entries = sorted(glossary, key=lambda e: max(len(f) for f in (e.term, *e.variants)),
+                              reverse=True)
+        self.patterns = {e.slug: term_pattern(e) for e in self.entries}
+        self.proper_names = (
+            re.compile("|".join(map(re.escape, sorted(proper_names, key=len, reverse=True))),
+                       re.IGNORECASE) if proper_names else None)
         self.seen: set[str] = set()
 
     def run(self, root: etree.Element) -> None:
@@ -120,13 +142,22 @@ class _GlossaryMarker(Treeprocessor):
                     for offset, node in enumerate(nodes):
                         element.insert(position + offset, node)
 
+    def _first_match(self, pattern: re.Pattern[str], text: str,
+                     protected: list[tuple[int, int]]) -> re.Match[str] | None:
+        for match in pattern.finditer(text):
+            if not any(start < match.end() and match.start() < end for start, end in protected):
+                return match
+        return None
+
     def _mark(self, text: str) -> tuple[str, list[etree.Element]]:
         """Wrap the first unseen glossary term in ``text``; returns leading text and new nodes."""
+        protected = ([m.span() for m in self.proper_names.finditer(text)]
+                     if self.proper_names else [])
         best = None
         for entry in self.entries:
             if entry.slug in self.seen:
                 continue
-            match = self.patterns[entry.slug].search(text)
+            match = self._first_match(self.patterns[entry.slug], text, protected)
             if match and (best is None or match.start() < best[1].start()):
                 best = (entry, match)
         if best is None:
@@ -198,13 +229,15 @@ class TableExtension(Extension):
 
 
 class GlossaryExtension(Extension):
-    def __init__(self, glossary: list[GlossaryEntry], link_base: str):
+    def __init__(self, glossary: list[GlossaryEntry], link_base: str,
+                 proper_names: tuple[str, ...] = ()):
         super().__init__()
         self.glossary = glossary
         self.link_base = link_base
+        self.proper_names = proper_names
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        marker = _GlossaryMarker(md, self.glossary, self.link_base)
+        marker = _GlossaryMarker(md, self.glossary, self.link_base, self.proper_names)
         md.treeprocessors.register(marker, "glossary", 5)
 
 
@@ -225,11 +258,12 @@ _LINK_HREF = re.compile(r'href="(/[^"/][^"]*|/)"')
 
 def render_markdown(text: str, glossary: list[GlossaryEntry] | None = None,
                     link_base: str = f"/comprendre/{GLOSSARY_SLUG}",
-                    site_root: str = "") -> tuple[str, list[dict]]:
+                    site_root: str = "",
+                    proper_names: tuple[str, ...] = ()) -> tuple[str, list[dict]]:
     """Render untrusted Markdown to safe HTML; returns the HTML and the table of contents."""
     extensions: list = ["tables", "sane_lists", "abbr", "toc", TableExtension()]
     if glossary:
-        extensions.append(GlossaryExtension(glossary, link_base))
+        extensions.append(GlossaryExtension(glossary, link_base, proper_names))
     md = markdown.Markdown(
         extensions=extensions,
         extension_configs={"toc": {"permalink": False, "toc_depth": "2-3"}},
@@ -249,9 +283,11 @@ class ContentLibrary:
         self.languages = languages
         self.pages: dict[str, dict[str, Page]] = {}
         self.glossary: dict[str, list[GlossaryEntry]] = {}
+        self.proper_names: dict[str, tuple[str, ...]] = {}
         for lang in languages:
             self.pages[lang] = self._load_pages(lang)
             self.glossary[lang] = self._load_glossary(lang)
+            self.proper_names[lang] = self._load_proper_names(lang)
 
     def _load_pages(self, lang: str) -> dict[str, Page]:
         pages: dict[str, Page] = {}
@@ -270,6 +306,7 @@ class ContentLibrary:
                     summary=str(meta.get("summary", "")), updated=updated,
                     order=int(meta.get("order", 100)), section=section,
                     easy_read=bool(meta.get("easy_read", False)), body=body,
+                    glossary=bool(meta.get("glossary", True)),
                 )
             except (KeyError, ValueError, yaml.YAMLError) as exc:
                 raise ContentError(f"{path}: {exc}") from exc
@@ -283,9 +320,16 @@ class ContentLibrary:
         items = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         return [
             GlossaryEntry(term=str(i["term"]), slug=str(i["slug"]),
-                          definition=str(i["definition"]), expansion=str(i.get("expansion", "")))
+                          definition=str(i["definition"]), expansion=str(i.get("expansion", "")),
+                          variants=tuple(str(v) for v in i.get("variants", ())))
             for i in items
         ]
+
+    def _load_proper_names(self, lang: str) -> tuple[str, ...]:
+        path = self.root / lang / "noms-propres.yml"
+        if not path.exists():
+            return ()
+        return tuple(str(name) for name in yaml.safe_load(path.read_text(encoding="utf-8")) or [])
 
     def page(self, lang: str, section: str, slug: str) -> Page | None:
         page = self.pages.get(lang, {}).get(slug)
@@ -306,15 +350,17 @@ def load_library(root: str, languages: tuple[str, ...]) -> ContentLibrary:
     return ContentLibrary(Path(root), languages)
 
 
-def rendered(page: Page, glossary: list[GlossaryEntry], site_root: str) -> tuple[str, list[dict]]:
+def rendered(page: Page, glossary: list[GlossaryEntry], site_root: str,
+             proper_names: tuple[str, ...] = ()) -> tuple[str, list[dict]]:
     """HTML and table of contents of ``page`` for a site mounted at ``site_root``."""
-    return _rendered_cached(page.lang, page.slug, page.body, tuple(glossary), site_root)
+    # The glossary page itself, and pages that opt out, do not link terms.
+    entries = tuple(glossary) if page.glossary and page.slug != GLOSSARY_SLUG else ()
+    return _rendered_cached(page.body, entries, site_root, tuple(proper_names))
 
 
 @lru_cache(maxsize=256)
-def _rendered_cached(lang: str, slug: str, body: str, glossary: tuple[GlossaryEntry, ...],
-                     site_root: str) -> tuple[str, list[dict]]:
+def _rendered_cached(body: str, glossary: tuple[GlossaryEntry, ...], site_root: str,
+                     proper_names: tuple[str, ...]) -> tuple[str, list[dict]]:
     link_base = f"/comprendre/{GLOSSARY_SLUG}"  # made absolute with the other site links
-    # The glossary page itself should not link its terms to itself.
-    entries = [] if slug == GLOSSARY_SLUG else list(glossary)
-    return render_markdown(body, entries, link_base=link_base, site_root=site_root)
+    return render_markdown(body, list(glossary), link_base=link_base, site_root=site_root,
+                           proper_names=proper_names)

@@ -63,7 +63,8 @@ def content_page(section: str, slug: str):
     page = library().page(lang, section, slug)
     if page is None:
         abort(404)
-    html, toc = rendered(page, library().glossary[lang], request.script_root)
+    html, toc = rendered(page, library().glossary[lang], request.script_root,
+                         library().proper_names[lang])
     return render_template(
         "website/page.html", page=page, html=html, toc=toc, section=section,
         show_toc=sum(1 + len(t["children"]) for t in toc) >= 3,

@@ -152,3 +152,90 @@ def test_every_table_of_the_content_pages_is_captioned_and_scoped(client, prefix
             assert re.search(r"<caption>[^<]{5,}</caption>", table), page.slug
             assert "<th>" not in table and "<td scope" not in table, page.slug
     assert tables >= 2
+
+
+NEW_GLOSSARY_SLUGS = {"rgaa", "ap-hp", "ars", "inserm", "anrs", "oscour", "esme", "mr",
+                      "methodologie-de-reference"}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_glossary_has_the_terms_the_pages_use(lang):
+    slugs = {entry.slug for entry in LIBRARY.glossary[lang]}
+    assert slugs >= NEW_GLOSSARY_SLUGS, sorted(NEW_GLOSSARY_SLUGS - slugs)
+    assert slugs == {entry.slug for entry in LIBRARY.glossary["fr"]}  # same entries fr and en
+
+
+def _marked(text: str, *entries, proper_names=()) -> str:
+    from website.content import render_markdown
+
+    html, _ = render_markdown(text, list(entries), proper_names=tuple(proper_names))
+    return html
+
+
+def test_glossary_matching_ignores_case_for_words_and_follows_declared_variants():
+    from website.content import GlossaryEntry
+
+    health = GlossaryEntry(term="données de santé", slug="donnees-de-sante", definition="…")
+    pseudo = GlossaryEntry(term="pseudonymisation", slug="pseudonymisation", definition="…",
+                           variants=("pseudonymisées",))
+    html = _marked("Données de santé : elles sont pseudonymisées.", health, pseudo)
+    assert re.search(r'<a href="/comprendre/glossaire#donnees-de-sante"[^>]*>Données de santé</a>',
+                     html)
+    assert re.search(r'<a href="/comprendre/glossaire#pseudonymisation"[^>]*>pseudonymisées</a>',
+                     html)
+    # an undeclared form is not guessed
+    assert "glossaire#pseudonymisation" not in _marked("Elles sont pseudonymisés.", pseudo)
+
+
+def test_acronyms_match_only_as_written():
+    from website.content import GlossaryEntry
+
+    mr = GlossaryEntry(term="MR", slug="mr", definition="…", expansion="Méthodologie de référence")
+    ars = GlossaryEntry(term="ARS", slug="ars", definition="…", expansion="Agence régionale")
+    assert "glossaire#" not in _marked("Mr Smith wrote to mr Jones; ars longa.", mr, ars)
+    assert "glossaire#" not in _marked("La MR-004 et la MR-005.", mr)  # part of a name
+    assert re.search(r'glossaire#mr"[^>]*><abbr title="Méthodologie de référence">MR</abbr>',
+                     _marked("Une méthodologie de référence (MR).", mr))
+
+
+def test_glossary_terms_are_not_linked_inside_proper_names():
+    from website.content import GlossaryEntry
+
+    health = GlossaryEntry(term="données de santé", slug="donnees-de-sante", definition="…")
+    html = _marked("La Plateforme des données de santé protège vos données de santé.", health,
+                   proper_names=["Plateforme des données de santé"])
+    assert "Plateforme des données de santé protège" in html  # the name, untouched
+    assert re.search(r'vos <a href="/comprendre/glossaire#donnees-de-sante"[^>]*>données de santé',
+                     html)
+
+
+NAME_THEN_LINK = re.compile(
+    r"(plateforme|plateforme nationale|système national|espace|espace européen|transparence) "
+    r"des <a[^>]*glossaire#donnees-de-sante|(health data|data) <a[^>]*glossaire#|"
+    r"<a[^>]*glossaire#donnees-de-sante[^>]*>health data</a> (platform|system|hub)",
+    re.IGNORECASE)
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_proper_names_are_never_linked_as_glossary_terms(client, prefix):
+    lang = "en" if prefix else "fr"
+    for page in LIBRARY.pages[lang].values():
+        html = client.get(f"{prefix}{page.path}").get_data(as_text=True)
+        assert not NAME_THEN_LINK.search(html.split('id="contenu"', 1)[1]), page.slug
+
+
+def test_a_page_can_opt_out_of_glossary_links(tmp_path):
+    from website.content import ContentLibrary, rendered
+
+    for lang in ("fr",):
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "glossaire.yml").write_text(
+            "- term: SNDS\n  slug: snds\n  definition: …\n", "utf-8")
+        for slug, flag in (("avec", "true"), ("sans", "false")):
+            (tmp_path / lang / f"{slug}.md").write_text(
+                f"---\ntitle: T\nupdated: 2026-11-25\nsection: comprendre\nglossary: {flag}\n"
+                "---\nLe SNDS.\n", "utf-8")
+    library = ContentLibrary(tmp_path, ("fr",))
+    with_links, _ = rendered(library.pages["fr"]["avec"], library.glossary["fr"], "")
+    without, _ = rendered(library.pages["fr"]["sans"], library.glossary["fr"], "")
+    assert "glossaire#snds" in with_links and "glossaire#snds" not in without
