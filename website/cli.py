@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from alembic import command
@@ -22,6 +23,10 @@ DOMAINS = {
     "registry": ["registry"],
     "objection": ["objection"],
 }
+# gettext functions besides Babel's defaults (_, gettext, ngettext, …): lazy strings.
+EXTRA_KEYWORDS = ("_l", "N_")
+BABEL_CFG = PROJECT_ROOT / "babel.cfg"
+TRANSLATIONS_DIR = PROJECT_ROOT / "translations"
 
 
 def alembic_config(url: str | None = None) -> AlembicConfig:
@@ -65,9 +70,14 @@ def _pybabel(*args: str) -> None:
 
 
 def run_translations(extract: bool = True, compile_only: bool = False,
-                     domains: tuple[str, ...] = ()) -> None:
-    """Extract each package's strings into its catalogue, update English, compile."""
-    base = PROJECT_ROOT / "translations"
+                     domains: tuple[str, ...] = (), base: Path = TRANSLATIONS_DIR) -> None:
+    """Extract each package's strings into its catalogue, update English, compile.
+
+    Run twice with no string changed, it leaves the English catalogues byte for byte as they
+    were (``--ignore-pot-creation-date``: the template's creation date, new at each extraction,
+    is not copied into them), so ``make translations`` does not dirty the tree.
+    """
+    keywords = [arg for keyword in EXTRA_KEYWORDS for arg in ("-k", keyword)]
     for domain, folders in DOMAINS.items():
         if domains and domain not in domains:
             continue
@@ -76,16 +86,58 @@ def run_translations(extract: bool = True, compile_only: bool = False,
         po = directory / "en" / "LC_MESSAGES" / "messages.po"
         if not compile_only and extract:
             directory.mkdir(parents=True, exist_ok=True)
-            _pybabel("extract", "-F", str(PROJECT_ROOT / "babel.cfg"), "-k", "_l", "-k", "N_",
+            _pybabel("extract", "-F", str(BABEL_CFG), *keywords,
                      "--no-location", "--sort-output", "-o", str(pot),
                      *[str(PROJECT_ROOT / f) for f in folders])
             if po.exists():
                 _pybabel("update", "-i", str(pot), "-d", str(directory), "-l", "en",
-                         "--no-fuzzy-matching")
+                         "--no-fuzzy-matching", "--ignore-pot-creation-date")
             else:
                 _pybabel("init", "-i", str(pot), "-d", str(directory), "-l", "en")
         if po.exists():
             _pybabel("compile", "-d", str(directory), "-l", "en", "--statistics")
+
+
+def extract_messages(folders: list[Path]):
+    """The messages of ``folders`` as ``pybabel extract`` finds them (same ``babel.cfg`` and
+    keywords), in memory: a ``babel.messages.catalog.Catalog``."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with BABEL_CFG.open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle, str(BABEL_CFG))
+    keywords = dict(DEFAULT_KEYWORDS, **dict.fromkeys(EXTRA_KEYWORDS))
+    catalogue = Catalog()
+    for folder in folders:
+        for filename, lineno, message, comments, context in extract_from_dir(
+                str(folder), method_map, options_map, keywords=keywords,
+                strip_comment_tags=True):
+            catalogue.add(message, None, [(filename, lineno)], auto_comments=comments,
+                          context=context)
+    return catalogue
+
+
+def untranslated(domain: str, folders: list[Path] | None = None,
+                 base: Path = TRANSLATIONS_DIR) -> list[str]:
+    """French strings of ``domain``'s folders (or of ``folders``) that its English catalogue
+    lacks, leaves empty or marks fuzzy; an empty list when English is complete."""
+    from babel.messages.pofile import read_po
+
+    folders = folders or [PROJECT_ROOT / folder for folder in DOMAINS[domain]]
+    po_path = base / domain / "en" / "LC_MESSAGES" / "messages.po"
+    with po_path.open("rb") as handle:
+        english = read_po(handle, locale="en")
+    missing = []
+    for message in extract_messages(folders):
+        if not message.id:
+            continue
+        found = english.get(message.id, context=message.context)
+        strings = (found.string if isinstance(found.string, tuple) else (found.string,)
+                   ) if found is not None else ("",)
+        if found is None or found.fuzzy or not all(strings):
+            missing.append(message.id if isinstance(message.id, str) else message.id[0])
+    return sorted(missing)
 
 
 @translate_cli.command("update")

@@ -1,4 +1,8 @@
-"""English is complete: every French UI string of every package has an English translation."""
+"""English is complete: every French UI string of every package has an English translation.
+
+The strings are extracted from the code and templates (Babel, with ``babel.cfg``), not read from
+the catalogues, so a string added to a template and never extracted is caught too.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from website.cli import DOMAINS, untranslated
+
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = sorted((ROOT / "translations").glob("*/en/LC_MESSAGES/messages.po"))
 
@@ -14,6 +20,43 @@ CATALOGUES = sorted((ROOT / "translations").glob("*/en/LC_MESSAGES/messages.po")
 def test_each_package_has_an_english_catalogue():
     domains = {path.parts[-4] for path in CATALOGUES}
     assert {"website"} <= domains
+
+
+@pytest.mark.parametrize("domain", sorted(DOMAINS))
+def test_every_extracted_string_has_english(domain: str):
+    missing = untranslated(domain)
+    assert not missing, (f"{len(missing)} French strings of {domain}/ without English in "
+                         f"translations/{domain}/en (run `make translations`, then translate): "
+                         f"{missing}")
+
+
+def test_the_extraction_test_catches_a_string_missing_from_the_catalogue(tmp_path):
+    templates = tmp_path / "templates" / "website"
+    templates.mkdir(parents=True)
+    (templates / "new.html").write_text(
+        '{% extends "base.html" %}{% block content %}<h1>{{ _("Comprendre") }}</h1>'
+        '<p>{{ _("Une phrase ajoutée sans traduction") }}</p>'
+        '{% trans %}Un bloc ajouté\n   sans traduction{% endtrans %}{% endblock %}', "utf-8")
+    (tmp_path / "labels.py").write_text(
+        'from flask_babel import lazy_gettext as _l\nLABEL = _l("Un libellé paresseux oublié")\n',
+        "utf-8")
+    missing = untranslated("website", folders=[tmp_path])
+    assert missing == ["Un bloc ajouté sans traduction", "Un libellé paresseux oublié",
+                       "Une phrase ajoutée sans traduction"]
+
+
+def test_make_translations_leaves_an_up_to_date_catalogue_untouched(tmp_path):
+    """Running `make translations` with no string changed must not dirty the tree."""
+    import shutil
+
+    from website.cli import run_translations
+
+    shutil.copytree(ROOT / "translations" / "website", tmp_path / "website")
+    po = tmp_path / "website" / "en" / "LC_MESSAGES" / "messages.po"
+    before = po.read_text("utf-8")
+    assert "POT-Creation-Date" in before
+    run_translations(domains=("website",), base=tmp_path)
+    assert po.read_text("utf-8") == before
 
 
 @pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.parts[-4])
