@@ -62,27 +62,38 @@ def reindex(if_missing: bool) -> None:
               help="Vérifier et montrer les changements sans rien écrire.")
 @click.option("--by", default="Import", show_default=True, help="Auteur des versions créées.")
 def import_command(path: Path, dry_run: bool, by: str) -> None:
-    """Import projects from a CSV or JSON file (see docs/register-import.md)."""
-    from registry.importer import import_file
+    """Import projects from a CSV or JSON file (see docs/register-import.md).
 
-    report = import_file(db.session, path, by=by, dry_run=dry_run,
-                         progress_factory=lambda n: click.progressbar(
-                             length=n, label="Import", file=sys.stderr))
+    Every row is checked before anything is written; the import is committed once, or not at
+    all."""
+    from registry.importer import import_file
+    from registry.service import RegistryError
+
+    session = db.session
+    try:
+        report = import_file(session, path, by=by, dry_run=dry_run,
+                             progress_factory=lambda n, label: click.progressbar(
+                                 length=n, label=label, file=sys.stderr))
+    except RegistryError as exc:  # a row that passed the checks failed to save: nothing kept
+        session.rollback()
+        raise click.ClickException(f"import interrompu, rien n'a été importé : {exc}") from None
     for line in report.errors:
         click.echo(line, err=True)
     if report.errors:
-        db.session.rollback()
+        session.rollback()
         raise click.ClickException(
             f"{len(report.errors)} erreur(s) : rien n'a été importé. Corrigez le fichier et "
             "recommencez.")
-    if dry_run:
-        db.session.rollback()
-        click.echo(f"Vérification seulement : {report.created} création(s), "
-                   f"{report.updated} mise(s) à jour, {report.unchanged} inchangé(s).")
-        return
-    db.session.commit()
-    click.echo(f"{report.created} création(s), {report.updated} mise(s) à jour, "
+    for change in report.organisation_changes:
+        click.echo(f"Organisation {change}")
+    summary = (f"{report.created} création(s), {report.updated} mise(s) à jour, "
                f"{report.unchanged} inchangé(s).")
+    if dry_run:
+        session.rollback()
+        click.echo(f"Vérification seulement : {summary}")
+        return
+    session.commit()
+    click.echo(summary)
 
 
 def init_app(app: Flask) -> None:

@@ -1,10 +1,20 @@
 """Import projects from CSV or JSON (schema: docs/register-import.md).
 
-Every row is validated; errors are reported by line and field, in French, without stopping at
-the first one. The import is all-or-nothing: if one row is wrong, nothing is written, so a file
-is never half imported. Rows are upserted by reference through ``service.save_project``: a
-revision is written only when something changed, so importing the same file twice changes
-nothing.
+Two passes. First every row is read and checked completely — the file's own format (columns,
+yes/no values, lists), then every rule of the register through ``validation.prepare_project`` —
+without writing anything, and every problem is reported with its place (CSV line where the
+record starts, or JSON object number) and column, in French. If anything is wrong, or for a dry
+run, nothing is written. Otherwise every row is saved through ``service.save_project`` in the
+caller's transaction, which the caller commits once: a file is never half imported. Rows are
+upserted by reference and a revision is written only when something changed, so importing the
+same file twice changes nothing.
+
+No savepoints: with pysqlite's default transaction handling (kept on purpose, so concurrent
+writers wait on ``busy_timeout``) a SAVEPOINT opened before any write becomes the transaction
+itself, and releasing it commits.
+
+Files exported by the site itself import as they are: ``/projets.csv`` (its computed columns are
+ignored) and ``/projets.json`` (its English keys are mapped, see ``EXPORT_KEYS``).
 """
 
 from __future__ import annotations
@@ -13,16 +23,18 @@ import contextlib
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from registry import service
+from registry.validation import normalise_name, prepare_project
 
-# CSV column → service field, with its kind
+# column → (service field, kind of value)
 COLUMNS: dict[str, tuple[str, str]] = {
     "reference": ("reference", "text"),
     "titre": ("title", "text"),
@@ -33,11 +45,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "promoteur_type": ("sponsor_kind", "text"),
     "promoteur_ville": ("sponsor_city", "text"),
     "responsable_traitement": ("controller", "text"),
-    "financeurs": ("funders", "list"),
+    "responsable_traitement_type": ("controller_kind", "text"),
+    "responsable_traitement_ville": ("controller_city", "text"),
+    "financeurs": ("funders", "aligned"),
+    "financeurs_types": ("funder_kinds", "aligned"),
+    "financeurs_villes": ("funder_cities", "aligned"),
     "sources": ("sources", "list"),
     "population": ("population", "text"),
-    "periode_debut": ("period_start_year", "int"),
-    "periode_fin": ("period_end_year", "int"),
+    "periode_debut": ("period_start_year", "raw"),
+    "periode_fin": ("period_end_year", "raw"),
     "intelligence_artificielle": ("uses_ai", "bool"),
     "appariement": ("data_linkage", "bool"),
     "base_legale": ("legal_basis", "text"),
@@ -48,17 +64,61 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "raison_exception": ("objection_exception_reason", "text"),
     "themes": ("themes", "list"),
     "statut": ("status", "text"),
+    "statut_date": ("status_date", "raw"),
     "decision_cnil": ("cnil_decision", "text"),
-    "date_autorisation": ("authorised_on", "date"),
-    "fin_prevue": ("planned_end", "date"),
-    "fin_traitement": ("processing_ended_on", "date"),
-    "date_limite_opposition": ("objection_deadline", "date"),
+    "date_autorisation": ("authorised_on", "raw"),
+    "fin_prevue": ("planned_end", "raw"),
+    "fin_traitement": ("processing_ended_on", "raw"),
+    "date_limite_opposition": ("objection_deadline", "raw"),
+    "etapes": ("status_events", "steps"),
+    "resultats": ("results", "results"),
 }
 REQUIRED = ("reference", "titre", "resume", "objectif", "interet_public", "promoteur",
             "promoteur_type", "sources", "statut")
+# Computed by the CSV export (/projets.csv), ignored on import.
+IGNORED_COLUMNS = ("nombre_resultats", "resultats_dus_le", "resultats_en_retard",
+                   "mois_de_retard", "url", "mis_a_jour")
 FIELD_TO_COLUMN = {target: column for column, (target, _) in COLUMNS.items()}
+STEP_KEYS = {"statut": "status", "date": "date", "numero_decision": "decision_number",
+             "note": "note"}
+RESULT_KEYS = {"type": "kind", "titre": "title", "date": "published_on", "url": "url",
+               "doi": "doi", "resume": "summary"}
 TRUE = {"oui", "o", "true", "vrai", "1", "yes"}
-FALSE = {"non", "n", "false", "faux", "0", "no", ""}
+FALSE = {"non", "n", "false", "faux", "0", "no"}
+
+# The JSON export (/projets.json, /api/v1/projects/<ref>): English key → column.
+EXPORT_KEYS = {
+    "reference": "reference", "title": "titre", "summary": "resume", "objective": "objectif",
+    "public_interest": "interet_public", "population": "population", "sources": "sources",
+    "themes": "themes", "status": "statut", "uses_ai": "intelligence_artificielle",
+    "data_linkage": "appariement", "commercial": "but_commercial",
+    "legal_basis": "base_legale", "processing_location": "lieu_traitement",
+    "processing_location_detail": "lieu_traitement_precision",
+    "objections_applied": "oppositions_appliquees",
+    "objection_exception_reason": "raison_exception", "cnil_decision": "decision_cnil",
+    "authorised_on": "date_autorisation", "planned_end": "fin_prevue",
+    "processing_ended_on": "fin_traitement", "objection_deadline": "date_limite_opposition",
+}
+# Computed or kept by the register itself: ignored on import.
+EXPORT_IGNORED = ("url", "results_count", "results_due_on", "results_overdue",
+                  "results_overdue_months", "updated_at", "created_at", "revisions")
+_EXPORT_ORGANISATIONS = {"sponsor": ("promoteur", "promoteur_type", "promoteur_ville"),
+                         "controller": ("responsable_traitement",
+                                        "responsable_traitement_type",
+                                        "responsable_traitement_ville")}
+_EXPORT_STEP_KEYS = {"status": "statut", "date": "date", "decision_number": "numero_decision",
+                     "note": "note"}
+_EXPORT_RESULT_KEYS = {"kind": "type", "title": "titre", "published_on": "date", "url": "url",
+                       "doi": "doi", "summary": "resume"}
+
+
+@dataclass
+class Row:
+    """One record of the file: where it is (``ligne 7``, ``objet 3``) and its values."""
+
+    location: str
+    values: dict[str, Any]
+    problems: list[tuple[str | None, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -68,135 +128,312 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)
+    organisation_changes: list[str] = field(default_factory=list)
+    written: bool = False
 
 
-def _error(line: int, column: str, message: str) -> str:
-    return f"ligne {line}, champ « {column} » : {message}"
+def _error(location: str, column: str | None, message: str) -> str:
+    if column is None:
+        return f"{location} : {message}"
+    return f"{location}, champ « {column} » : {message}"
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, row) pairs from a CSV (``,`` or ``;``, UTF-8 with or without BOM) or JSON
-    file. Raises ValueError with a French message when the file itself cannot be read."""
+# --------------------------------------------------------------------------- reading
+
+def read_rows(path: Path) -> list[Row]:
+    """The records of a CSV (``,`` or ``;``, UTF-8 with or without BOM) or JSON file.
+    Raises ValueError with a French message when the file itself cannot be read."""
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError("le fichier n'est pas en UTF-8") from None
     if path.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{")):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"JSON invalide (ligne {exc.lineno}) : {exc.msg}") from None
-        if isinstance(data, dict) and isinstance(data.get("data"), list):
-            data = data["data"]
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise ValueError("le JSON doit être une liste d'objets")
-        return [(index + 1, row) for index, row in enumerate(data)]
-    sample = text[:4096]
+        return _json_rows(text)
+    return _csv_rows(text)
+
+
+def _json_rows(text: str) -> list[Row]:
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    if not reader.fieldnames:
-        raise ValueError("le fichier est vide")
-    unknown = [c for c in reader.fieldnames if c and c.strip() not in COLUMNS]
-    if unknown:
-        raise ValueError(f"colonne(s) inconnue(s) : {', '.join(unknown)}")
-    return [(reader.line_num, {k.strip(): v for k, v in row.items() if k}) for row in reader]
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"JSON invalide (ligne {exc.lineno}) : {exc.msg}") from None
+    except (ValueError, RecursionError):
+        raise ValueError("JSON invalide") from None
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        data = data["data"]
+    if not isinstance(data, list):
+        raise ValueError("le JSON doit être une liste d'objets (ou {\"data\": [...]})")
+    rows = []
+    for number, item in enumerate(data, start=1):
+        location = f"objet {number}"
+        if not isinstance(item, dict):
+            rows.append(Row(location, {}, [(None, "objet JSON attendu")]))
+        elif _is_export_shape(item):
+            values, problems = from_export_shape(item)
+            rows.append(Row(location, values, problems))
+        else:
+            rows.append(Row(location, item))
+    return rows
 
 
-def parse_row(line: int, row: dict[str, Any], errors: list[str]) -> dict[str, Any] | None:
-    """Turn one row into ``save_project`` input; append every problem to ``errors``."""
+def _csv_rows(text: str) -> list[Row]:
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    try:
+        header = next(reader, None)
+        columns = [c.strip() for c in header or []]
+        if not any(columns):
+            raise ValueError("le fichier est vide")
+        unknown = [c for c in columns if c and c not in COLUMNS and c not in IGNORED_COLUMNS]
+        if unknown:
+            raise ValueError(f"colonne(s) inconnue(s) : {', '.join(unknown)}")
+        duplicated = sorted({c for c in columns if c and columns.count(c) > 1})
+        if duplicated:
+            raise ValueError(f"colonne(s) en double : {', '.join(duplicated)}")
+        previous = reader.line_num
+        for cells in reader:
+            start, previous = previous + 1, reader.line_num  # a record may span lines
+            if not any(cell.strip() for cell in cells):
+                continue
+            row = Row(f"ligne {start}", {c: v for c, v in zip(columns, cells, strict=False)
+                                         if c})
+            if len(cells) != len(columns):
+                row.problems.append((None, f"{len(cells)} valeur(s) pour {len(columns)} "
+                                           "colonne(s)"))
+            rows.append(row)
+    except csv.Error as exc:
+        raise ValueError(f"CSV illisible (ligne {reader.line_num}) : {exc}") from None
+    return rows
+
+
+def _is_export_shape(item: dict) -> bool:
+    return "titre" not in item and any(k in item for k in ("title", "sponsor", "period",
+                                                           "status_history"))
+
+
+def from_export_shape(item: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """An object of ``/projets.json`` (English keys, nested objects) as an import row."""
+    row: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for key, value in item.items():
+        if key in EXPORT_IGNORED:
+            continue
+        if key in EXPORT_KEYS:
+            row[EXPORT_KEYS[key]] = "" if value is None else value
+        elif key in _EXPORT_ORGANISATIONS:
+            name, kind, city = _EXPORT_ORGANISATIONS[key]
+            if value is None:
+                row[name] = ""
+            elif isinstance(value, dict):
+                row[name] = value.get("name")
+                row[kind], row[city] = value.get("kind") or "", value.get("city") or ""
+            else:
+                problems.append((name, "objet attendu (name, kind, city)"))
+        elif key == "funders":
+            if isinstance(value, list) and all(isinstance(f, dict) for f in value):
+                row["financeurs"] = [f.get("name") for f in value]
+                row["financeurs_types"] = [f.get("kind") or "" for f in value]
+                row["financeurs_villes"] = [f.get("city") or "" for f in value]
+            else:
+                problems.append(("financeurs", "liste d'objets attendue (name, kind, city)"))
+        elif key == "period":
+            if isinstance(value, dict):
+                row["periode_debut"] = value.get("start_year")
+                row["periode_fin"] = value.get("end_year")
+            elif value is not None:
+                problems.append(("periode_debut", "objet attendu (start_year, end_year)"))
+        elif key in ("status_history", "results"):
+            column, keys = (("etapes", _EXPORT_STEP_KEYS) if key == "status_history"
+                            else ("resultats", _EXPORT_RESULT_KEYS))
+            if isinstance(value, list):
+                row[column] = [{keys.get(k, k): v for k, v in entry.items()}
+                               if isinstance(entry, dict) else entry for entry in value]
+            else:
+                problems.append((column, "liste attendue"))
+        else:
+            problems.append((key, "clé inconnue"))
+    return row, problems
+
+
+# --------------------------------------------------------------------------- one row
+
+def parse_row(values: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str | None, str]]]:
+    """One row as ``save_project`` input, with the row's own problems (column, message).
+    A value that cannot be read is left out, so the register's checks still run on the rest."""
     data: dict[str, Any] = {}
-    before = len(errors)
+    problems: list[tuple[str | None, str]] = []
     for column in REQUIRED:
-        value = row.get(column)
-        if value is None or (isinstance(value, str) and not value.strip()) or value == []:
-            errors.append(_error(line, column, "champ obligatoire manquant"))
-    for column, value in row.items():
+        value = values.get(column)
+        if value is None or value == [] or (isinstance(value, str) and not value.strip()):
+            problems.append((column, "champ obligatoire manquant"))
+    for column, value in values.items():
+        if column in IGNORED_COLUMNS:
+            continue
         if column not in COLUMNS:
-            errors.append(_error(line, column, "colonne inconnue"))
+            problems.append((column, "colonne inconnue"))
             continue
         target, kind = COLUMNS[column]
-        if value is None:
-            continue
-        if kind == "list":
-            items = value if isinstance(value, list) else str(value).split("|")
-            data[target] = [str(i).strip() for i in items if str(i).strip()]
-        elif kind == "bool":
-            if isinstance(value, bool):
-                data[target] = value
-            elif str(value).strip().lower() in TRUE:
-                data[target] = True
-            elif str(value).strip().lower() in FALSE:
-                data[target] = False
-            else:
-                errors.append(_error(line, column, f"« {value} » n'est pas oui ou non"))
-        elif kind == "int":
-            text = str(value).strip()
-            if text:
-                try:
-                    data[target] = int(text)
-                except ValueError:
-                    errors.append(_error(line, column, f"« {value} » n'est pas une année"))
-        elif kind == "date":
-            text = str(value).strip()
-            if text:
-                try:
-                    service.parse_date(text, target)
-                    data[target] = text
-                except service.RegistryError:
-                    errors.append(_error(line, column, "date invalide (attendu AAAA-MM-JJ)"))
-        else:
-            data[target] = str(value).strip()
-    data.setdefault("objections_applied", True)
-    return data if len(errors) == before else None
+        try:
+            data[target] = _convert(kind, value)
+        except ValueError as exc:
+            problems.append((column, str(exc)))
+    return data, problems
+
+
+def _convert(kind: str, value: Any) -> Any:
+    if kind in ("list", "aligned"):
+        if isinstance(value, str):
+            if not value.strip():
+                return []
+            items = [item.strip() for item in value.split("|")]
+            return items if kind == "aligned" else [i for i in items if i]
+        return [] if value is None else value
+    if kind == "bool":
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        text = str(value).strip().lower() if isinstance(value, str) else None
+        if text == "":
+            return None
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        raise ValueError("oui ou non attendu")
+    if kind in ("steps", "results"):
+        if isinstance(value, str):
+            raise ValueError("à donner en JSON (liste d'objets), pas en CSV")
+        keys = STEP_KEYS if kind == "steps" else RESULT_KEYS
+        if not isinstance(value, list):
+            return value  # the register's checks say what is wrong
+        converted = []
+        for number, item in enumerate(value, start=1):
+            if isinstance(item, dict):
+                unknown = [str(k) for k in item if k not in keys]
+                if unknown:
+                    raise ValueError(f"élément {number} : clé(s) inconnue(s) : "
+                                     f"{', '.join(unknown)[:80]}")
+                item = {keys[k]: v for k, v in item.items()}
+            converted.append(item)
+        return converted
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+# --------------------------------------------------------------------------- the file
+
+class _OrganisationFacts:
+    """Kinds and cities a file gives explicitly, so two rows cannot disagree about one
+    organisation (the last one would silently win)."""
+
+    SLOTS = (("promoteur", "promoteur_type", "promoteur_ville", False),
+             ("responsable_traitement", "responsable_traitement_type",
+              "responsable_traitement_ville", False),
+             ("financeurs", "financeurs_types", "financeurs_villes", True))
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def check(self, row: Row) -> list[tuple[str | None, str]]:
+        problems: list[tuple[str | None, str]] = []
+        for name_column, kind_column, city_column, many in self.SLOTS:
+            names = _as_list(row.values.get(name_column), many)
+            for column, what in ((kind_column, "type"), (city_column, "ville")):
+                given = _as_list(row.values.get(column), many)
+                for name, value in zip(names, given, strict=False):
+                    if not (isinstance(name, str) and isinstance(value, str)):
+                        continue
+                    name, value = normalise_name(name), value.strip()
+                    if not name or not value:
+                        continue
+                    first = self.seen.setdefault((name, what), (value, row.location))
+                    if first[0] != value:
+                        problems.append((column, f"« {name[:60]} » a le {what} "
+                                                 f"« {first[0][:40]} » ({first[1]})"))
+        return problems
+
+
+def _as_list(value: Any, many: bool) -> list[Any]:
+    if not many:
+        return [value]
+    if isinstance(value, str):
+        return [v.strip() for v in value.split("|")]
+    return value if isinstance(value, list) else []
+
+
+@contextlib.contextmanager
+def _progress(factory: Callable[[int, str], Any] | None, length: int,
+              label: str) -> Iterator[Callable[[], None]]:
+    if factory is None or length <= 50:
+        yield lambda: None
+        return
+    with factory(length, label) as bar:
+        yield lambda: bar.update(1)
 
 
 def import_file(session: Session, path: Path, *, by: str, dry_run: bool = False,
-                progress_factory: Callable[[int], Any] | None = None) -> ImportReport:
-    """Validate and import ``path``; the caller commits (or rolls back on errors/dry run)."""
-    report = ImportReport()
+                today: date | None = None,
+                progress_factory: Callable[[int, str], Any] | None = None) -> ImportReport:
+    """Check and import ``path``. Nothing is written if any row is wrong or for a dry run;
+    otherwise every row is saved in the session's transaction and the caller commits once."""
     try:
         rows = read_rows(path)
     except ValueError as exc:
+        report = ImportReport()
         report.errors.append(f"fichier : {exc}")
         return report
-    report.rows = len(rows)
-    service.sync_data_sources(session)
-    parsed: list[tuple[int, dict]] = []
-    seen: dict[str, int] = {}
-    for line, row in rows:
-        data = parse_row(line, row, report.errors)
-        if data is None:
-            continue
-        reference = str(data.get("reference", "")).upper()
-        if reference in seen:
-            report.errors.append(_error(line, "reference",
-                                        f"référence déjà présente ligne {seen[reference]}"))
-            continue
-        seen[reference] = line
-        parsed.append((line, data))
-    bar = progress_factory(len(parsed)) if progress_factory and len(parsed) > 50 else None
-    with bar if bar is not None else contextlib.nullcontext():
-        for line, data in parsed:
-            existed = service.get_project(session, data.get("reference", "")) is not None
-            try:
-                with session.begin_nested():
-                    _, changed = service.save_project(session, data, by=by)
-            except service.RegistryError as exc:
-                column = FIELD_TO_COLUMN.get(exc.field, exc.field)
-                report.errors.append(_error(line, column, exc.message))
-                continue
-            if not existed:
-                report.created += 1
-            elif changed:
-                report.updated += 1
+    return import_rows(session, rows, by=by, dry_run=dry_run, today=today,
+                       progress_factory=progress_factory)
+
+
+def import_rows(session: Session, rows: list[Row], *, by: str, dry_run: bool = False,
+                today: date | None = None,
+                progress_factory: Callable[[int, str], Any] | None = None) -> ImportReport:
+    """``import_file`` for rows already read."""
+    report = ImportReport(rows=len(rows))
+    inputs: list[dict[str, Any]] = []
+    references: dict[str, str] = {}
+    facts = _OrganisationFacts()
+    changes: set[str] = set()
+    with _progress(progress_factory, len(rows), "Vérification") as step:
+        for row in rows:
+            data, problems = parse_row(row.values)
+            problems = [*row.problems, *problems, *facts.check(row)]
+            reference = data.get("reference")
+            if isinstance(reference, str) and reference.strip():
+                key = reference.strip().upper()
+                if key in references:
+                    problems.append(("reference", f"référence déjà présente ({references[key]})"))
+                references.setdefault(key, row.location)
+            prepared = prepare_project(session, data, today=today)
+            reported = {column for column, _ in problems}
+            for error in prepared.errors:
+                column = FIELD_TO_COLUMN.get(error.field, error.field)
+                if column not in reported:
+                    problems.append((column, error.message))
+            if problems:
+                report.errors.extend(_error(row.location, c, m) for c, m in problems)
             else:
-                report.unchanged += 1
-            if bar is not None:
-                bar.update(1)
-    del dry_run  # the caller decides: commit, or roll back for a dry run
+                inputs.append(data)
+                if prepared.creating:
+                    report.created += 1
+                elif prepared.changed:
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
+                changes.update(prepared.organisation_changes)
+            step()
+    report.organisation_changes = sorted(changes)
+    if report.errors or dry_run:
+        return report
+    with _progress(progress_factory, len(inputs), "Import") as step:
+        for data in inputs:
+            service.save_project(session, data, by=by, today=today)
+            step()
+    report.written = True
     return report

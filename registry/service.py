@@ -22,29 +22,29 @@ from registry.models import (
     REFERENCE_PATTERN,
     THEMES,
     DataSource,
-    LegalBasis,
     Organisation,
     OrganisationKind,
-    ProcessingLocation,
     Project,
     ProjectRevision,
     ProjectStatus,
     Result,
-    ResultKind,
     StatusEvent,
+)
+from registry.validation import (
+    PUBLIC_FIELDS,
+    InvalidProject,
+    OrganisationPlan,
+    PreparedProject,
+    RegistryError,
+    column_size,
+    find_organisation,
+    normalise_name,
+    prepare_project,
+    snapshot,
 )
 
 RESULTS_DUE_MONTHS = 18  # EHDS, Regulation (EU) 2025/327, art. 61(4)
 _REFERENCE = re.compile(REFERENCE_PATTERN)
-
-
-class RegistryError(ValueError):
-    """Data that cannot enter the register; ``field`` names the offending field."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -136,34 +136,73 @@ def source_project_counts(session: Session) -> dict[str, int]:
 
 def get_or_create_organisation(session: Session, name: str, kind: str | None = None,
                                city: str = "") -> Organisation:
-    organisation = next((o for o in session.new
-                         if isinstance(o, Organisation) and o.name == name), None)
+    """The organisation called ``name``, created with ``kind`` and ``city`` if it is new.
+
+    An existing organisation is returned unchanged: naming it as a project's controller or
+    funder must never rewrite what it is (``update_organisation`` changes it explicitly)."""
+    name = normalise_name(name)
+    organisation = find_organisation(session, name)
     if organisation is None:
-        with session.no_autoflush:
-            organisation = session.scalar(select(Organisation).where(Organisation.name == name))
-    if organisation is None:
-        if kind is None:
+        if not kind:
             raise RegistryError("sponsor_kind", "type d'organisation manquant")
+        try:
+            organisation_kind = OrganisationKind(kind)
+        except ValueError:
+            raise RegistryError("sponsor_kind", f"type « {kind} » inconnu") from None
         organisation = Organisation(name=name, slug=_unique_org_slug(session, name),
-                                    kind=_choice(OrganisationKind, kind, "sponsor_kind"),
-                                    city=city)
+                                    kind=organisation_kind, city=city or "")
         session.add(organisation)
-    else:
-        if kind and organisation.kind != kind:
-            organisation.kind = _choice(OrganisationKind, kind, "sponsor_kind")
-        if city and organisation.city != city:
-            organisation.city = city
     return organisation
 
 
+def update_organisation(session: Session, organisation: Organisation, *,
+                        kind: str | None = None, city: str | None = None) -> bool:
+    """Change what an organisation is (kind) or where (city), when given and different.
+
+    The search documents of the projects it sponsors show both, so they are refreshed once the
+    transaction commits. Returns whether anything changed."""
+    changed = False
+    if kind and organisation.kind != kind:
+        try:
+            organisation.kind = OrganisationKind(kind)
+        except ValueError:
+            raise RegistryError("sponsor_kind", f"type « {kind} » inconnu") from None
+        changed = True
+    if city and organisation.city != city:
+        size = column_size(Organisation, "city")
+        if size and len(city) > size:
+            raise RegistryError("sponsor_city", f"trop long (au plus {size} caractères)")
+        organisation.city = city
+        changed = True
+    if changed and organisation.id is not None:
+        with session.no_autoflush:
+            ids = list(session.scalars(select(Project.id).where(
+                Project.sponsor_id == organisation.id)))
+        for project_id in ids:
+            _queue_reindex(session, project_id)
+    return changed
+
+
 def _unique_org_slug(session: Session, name: str) -> str:
-    base = slugify(name)
+    size = column_size(Organisation, "slug") or 120
+    base = slugify(name, size - 6)  # room for a "-NNNNN" suffix
     slug, counter = base, 2
     pending = {o.slug for o in session.new if isinstance(o, Organisation)}
-    while slug in pending or session.scalar(
-            select(Organisation.id).where(Organisation.slug == slug)) is not None:
-        slug, counter = f"{base}-{counter}", counter + 1
+    with session.no_autoflush:
+        while slug in pending or session.scalar(
+                select(Organisation.id).where(Organisation.slug == slug)) is not None:
+            slug, counter = f"{base}-{counter}", counter + 1
     return slug
+
+
+def _realise(session: Session, plan: OrganisationPlan) -> Organisation:
+    """The organisation a plan names: created when new, updated only by explicit values."""
+    organisation = find_organisation(session, plan.name)
+    if organisation is None:
+        return get_or_create_organisation(session, plan.name, plan.creation_kind,
+                                          plan.city or "")
+    update_organisation(session, organisation, kind=plan.kind, city=plan.city)
+    return organisation
 
 
 def get_organisation(session: Session, slug: str) -> Organisation | None:
@@ -174,118 +213,53 @@ def get_organisation(session: Session, slug: str) -> Organisation | None:
 
 # --------------------------------------------------------------------------- projects
 
-PUBLIC_FIELDS = (
-    "title", "summary", "objective", "public_interest", "sponsor", "controller", "funders",
-    "sources", "population", "period_start_year", "period_end_year", "uses_ai", "data_linkage",
-    "legal_basis", "commercial", "processing_location", "processing_location_detail",
-    "objections_applied", "objection_exception_reason", "themes", "status", "cnil_decision",
-    "authorised_on", "planned_end", "processing_ended_on", "objection_deadline",
-    "status_events", "results",
-)
-
-
-def snapshot(project: Project) -> dict[str, Any]:
-    """The public state of a project as plain JSON values (what a revision keeps)."""
-    def iso(value: date | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "reference": project.reference,
-        "title": project.title,
-        "summary": project.summary,
-        "objective": project.objective,
-        "public_interest": project.public_interest,
-        "sponsor": project.sponsor.name if project.sponsor else None,
-        "controller": project.controller.name if project.controller else None,
-        "funders": sorted(f.name for f in project.funders),
-        "sources": sorted(s.code for s in project.sources),
-        "population": project.population,
-        "period_start_year": project.period_start_year,
-        "period_end_year": project.period_end_year,
-        "uses_ai": project.uses_ai,
-        "data_linkage": project.data_linkage,
-        "legal_basis": str(project.legal_basis),
-        "commercial": project.commercial,
-        "processing_location": str(project.processing_location),
-        "processing_location_detail": project.processing_location_detail,
-        "objections_applied": project.objections_applied,
-        "objection_exception_reason": project.objection_exception_reason,
-        "themes": sorted(project.themes or []),
-        "status": str(project.status),
-        "cnil_decision": project.cnil_decision,
-        "authorised_on": iso(project.authorised_on),
-        "planned_end": iso(project.planned_end),
-        "processing_ended_on": iso(project.processing_ended_on),
-        "objection_deadline": iso(project.objection_deadline),
-        "status_events": [
-            {"status": str(e.status), "date": e.happened_on.isoformat(),
-             "decision_number": e.decision_number, "note": e.note}
-            for e in sorted(project.status_events, key=lambda e: (e.happened_on, str(e.status)))
-        ],
-        "results": [
-            {"kind": str(r.kind), "title": r.title, "published_on": r.published_on.isoformat(),
-             "url": r.url, "doi": r.doi, "summary": r.summary}
-            for r in sorted(project.results, key=lambda r: (r.published_on, r.title))
-        ],
-    }
-
-
-def parse_date(value: Any, field: str) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise RegistryError(field, "date invalide (attendu AAAA-MM-JJ)") from None
-
-
-def _choice(kind: type, value: Any, field: str):
-    try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in kind)
-        raise RegistryError(field, f"valeur « {value} » inconnue (valeurs possibles : "
-                                   f"{allowed})") from None
-
-
-def validate_reference(reference: str) -> str:
-    reference = (reference or "").strip().upper()
-    if not _REFERENCE.match(reference):
-        raise RegistryError("reference", "référence invalide (attendu HDH-AAAA-NNNN)")
-    return reference
-
-
 def save_project(session: Session, data: dict[str, Any], *, by: str,
-                 now: datetime | None = None) -> tuple[Project, bool]:
+                 now: datetime | None = None,
+                 today: date | None = None) -> tuple[Project, bool]:
     """Create or update the project ``data["reference"]``; returns (project, changed).
 
-    A revision (who, when, which fields) is written only when a public field changed, so saving
-    the same data again changes nothing. Raises RegistryError on invalid data.
+    Every field is checked first (``registry.validation.prepare_project``); invalid data raises
+    ``InvalidProject`` listing every problem, and nothing is written. A revision (who, when,
+    which fields) is written only when a public field changed, so saving the same data again
+    changes nothing. Keys left out of ``data`` keep the project's current values.
     """
+    prepared = prepare_project(session, data,
+                               today=today or (now.date() if now is not None else None))
+    if prepared.errors:
+        raise InvalidProject(prepared.errors)
+    return write_project(session, prepared, by=by, now=now)
+
+
+def write_project(session: Session, prepared: PreparedProject, *, by: str,
+                  now: datetime | None = None) -> tuple[Project, bool]:
+    """Write a project prepared without errors, and its revision if anything changed."""
+    if prepared.errors:
+        raise InvalidProject(prepared.errors)
     now = now or datetime.now(UTC)
-    reference = validate_reference(data.get("reference", ""))
-    project = session.scalar(
-        select(Project).where(Project.reference == reference)
-        .options(selectinload(Project.sources), selectinload(Project.funders),
-                 selectinload(Project.status_events), selectinload(Project.results),
-                 selectinload(Project.revisions))
-    )
-    before = snapshot(project) if project is not None else None
+    sources = _sources(session, prepared.source_codes)
+    project = prepared.project
     creating = project is None
-    if creating:
-        project = Project(reference=reference, created_at=now, updated_at=now)
-        project.slug = _unique_project_slug(session, reference, data.get("title", ""))
     with session.no_autoflush:
-        if creating:
+        assert prepared.sponsor is not None
+        sponsor = _realise(session, prepared.sponsor)
+        controller = _realise(session, prepared.controller) if prepared.controller else None
+        funders = [_realise(session, plan) for plan in prepared.funders]
+        if project is None:
+            project = Project(reference=prepared.reference, created_at=now, updated_at=now,
+                              slug=_unique_project_slug(session, prepared.reference,
+                                                        prepared.values["title"]))
             session.add(project)
-        _apply(session, project, data)
+        for key, value in prepared.values.items():
+            setattr(project, key, value)
+        project.sponsor, project.controller = sponsor, controller
+        project.funders, project.sources = funders, sources
+        _replace_events(project, prepared.events)
+        if prepared.results is not None:
+            _replace_results(project, prepared.results, now)
     session.flush()
     after = snapshot(project)
-    changed = [k for k in PUBLIC_FIELDS if before is None or before.get(k) != after.get(k)]
+    changed = [k for k in PUBLIC_FIELDS
+               if prepared.before is None or prepared.before.get(k) != after.get(k)]
     if creating or changed:
         project.updated_at = now
         number = (max((r.number for r in project.revisions), default=0)) + 1
@@ -298,6 +272,18 @@ def save_project(session: Session, data: dict[str, Any], *, by: str,
     return project, False
 
 
+def _sources(session: Session, codes: list[str]) -> list[DataSource]:
+    """The data sources with ``codes`` (checked beforehand); the catalogue's are created if
+    the database does not have them yet."""
+    found = {s.code: s for s in session.scalars(select(DataSource)
+                                                .where(DataSource.code.in_(codes)))}
+    if len(found) < len(codes):
+        sync_data_sources(session)
+        found = {s.code: s for s in session.scalars(select(DataSource)
+                                                    .where(DataSource.code.in_(codes)))}
+    return [found[code] for code in codes]
+
+
 def _unique_project_slug(session: Session, reference: str, title: str) -> str:
     base = f"{reference.lower()}-{slugify(title, 80)}"
     slug, counter = base, 2
@@ -306,144 +292,51 @@ def _unique_project_slug(session: Session, reference: str, title: str) -> str:
     return slug
 
 
-def _text(data: dict, key: str, required: bool = False, max_length: int | None = None) -> str:
-    value = str(data.get(key) or "").strip()
-    if required and not value:
-        raise RegistryError(key, "champ obligatoire")
-    if max_length and len(value) > max_length:
-        raise RegistryError(key, f"trop long (au plus {max_length} caractères)")
-    return value
-
-
-def _apply(session: Session, project: Project, data: dict[str, Any]) -> None:
-    project.title = _text(data, "title", required=True, max_length=300)
-    project.summary = _text(data, "summary", required=True)
-    project.objective = _text(data, "objective", required=True)
-    project.public_interest = _text(data, "public_interest", required=True)
-    project.population = _text(data, "population")
-    project.sponsor = get_or_create_organisation(
-        session, _text(data, "sponsor", required=True, max_length=200),
-        data.get("sponsor_kind") or None, _text(data, "sponsor_city"))
-    controller = _text(data, "controller")
-    project.controller = (get_or_create_organisation(
-        session, controller, data.get("controller_kind") or data.get("sponsor_kind") or None)
-        if controller and controller != project.sponsor.name else None)
-    project.funders = [get_or_create_organisation(session, name,
-                                                  data.get("funder_kind") or "agence")
-                       for name in dict.fromkeys(data.get("funders") or [])]
-    codes = [c.strip().upper() for c in data.get("sources") or [] if c.strip()]
-    sources = list(session.scalars(select(DataSource).where(DataSource.code.in_(codes))))
-    unknown = sorted(set(codes) - {s.code for s in sources})
-    if unknown:
-        raise RegistryError("sources", f"source(s) inconnue(s) : {', '.join(unknown)}")
-    if not sources:
-        raise RegistryError("sources", "au moins une source de données est obligatoire")
-    project.sources = sources
-    for key in ("period_start_year", "period_end_year"):
-        value = data.get(key)
-        try:
-            setattr(project, key, int(value) if value not in (None, "") else None)
-        except (TypeError, ValueError):
-            raise RegistryError(key, "année invalide") from None
-    if (project.period_start_year and project.period_end_year
-            and project.period_end_year < project.period_start_year):
-        raise RegistryError("period_end_year", "la fin de la période précède son début")
-    project.uses_ai = bool(data.get("uses_ai", False))
-    project.data_linkage = bool(data.get("data_linkage", False))
-    project.commercial = bool(data.get("commercial", False))
-    project.legal_basis = _choice(LegalBasis, data.get("legal_basis", "autorisation-cnil"),
-                                  "legal_basis")
-    project.processing_location = _choice(
-        ProcessingLocation, data.get("processing_location", "plateforme"), "processing_location")
-    project.processing_location_detail = _text(data, "processing_location_detail")
-    project.objections_applied = bool(data.get("objections_applied", True))
-    project.objection_exception_reason = _text(data, "objection_exception_reason")
-    if not project.objections_applied and not project.objection_exception_reason:
-        raise RegistryError("objection_exception_reason",
-                            "obligatoire quand les oppositions ne s'appliquent pas")
-    themes = list(dict.fromkeys(data.get("themes") or []))
-    unknown_themes = [t for t in themes if t not in THEMES]
-    if unknown_themes:
-        raise RegistryError("themes", f"thème(s) inconnu(s) : {', '.join(unknown_themes)}")
-    project.themes = themes
-    project.status = _choice(ProjectStatus, data.get("status", "depose"), "status")
-    project.cnil_decision = _text(data, "cnil_decision", max_length=60)
-    for key in ("authorised_on", "planned_end", "processing_ended_on", "objection_deadline"):
-        setattr(project, key, parse_date(data.get(key), key))
-    if "status_events" in data:
-        _replace_events(project, data["status_events"] or [])
-    if "results" in data:
-        _replace_results(project, data["results"] or [])
-
-
-def _replace_events(project: Project, events: list[dict]) -> None:
-    wanted = []
-    for event_data in events:
-        wanted.append((
-            _choice(ProjectStatus, event_data.get("status"), "status_events"),
-            parse_date(event_data.get("date"), "status_events"),
-            str(event_data.get("decision_number") or ""), str(event_data.get("note") or ""),
-        ))
+def _replace_events(project: Project, events: list[tuple]) -> None:
     current = [(e.status, e.happened_on, e.decision_number, e.note) for e in project.status_events]
-    if sorted(current, key=str) == sorted(wanted, key=str):
+    if sorted(current, key=str) == sorted(events, key=str):
         return
     project.status_events = [StatusEvent(status=s, happened_on=d, decision_number=n, note=note)
-                             for s, d, n, note in wanted if d is not None]
+                             for s, d, n, note in events]
 
 
-def _replace_results(project: Project, results: list[dict]) -> None:
+def _replace_results(project: Project, results: list[dict], now: datetime) -> None:
     by_title = {r.title: r for r in project.results}
     kept = []
-    for result_data in results:
-        title = str(result_data.get("title") or "").strip()
-        if not title:
-            raise RegistryError("results", "un résultat sans titre")
-        published = parse_date(result_data.get("published_on"), "results")
-        if published is None:
-            raise RegistryError("results", f"date de publication manquante pour « {title} »")
-        result = by_title.get(title) or Result(title=title)
-        result.kind = _choice(ResultKind, result_data.get("kind", "article"), "results")
-        result.published_on = published
-        result.url = str(result_data.get("url") or "")
-        result.doi = str(result_data.get("doi") or "")
-        result.summary = str(result_data.get("summary") or "")
+    for data in results:
+        result = by_title.get(data["title"]) or Result(title=data["title"], created_at=now)
+        for key in ("kind", "published_on", "url", "doi", "summary"):
+            setattr(result, key, data[key])
         kept.append(result)
     project.results = kept
 
 
 def add_result(session: Session, project: Project, *, kind: str, title: str,
                published_on: date, by: str, url: str = "", doi: str = "",
-               summary: str = "") -> Project:
+               summary: str = "", now: datetime | None = None) -> Project:
     """Publish a result for ``project`` (writes a revision)."""
-    data = snapshot(project)
-    data["results"] = [*data["results"], {"kind": kind, "title": title,
-                                          "published_on": published_on.isoformat(), "url": url,
-                                          "doi": doi, "summary": summary}]
-    return save_project(session, _snapshot_to_input(project, data), by=by)[0]
+    results = [*snapshot(project)["results"],
+               {"kind": kind, "title": title, "published_on": published_on.isoformat(),
+                "url": url, "doi": doi, "summary": summary}]
+    return save_project(session, {"reference": project.reference, "results": results},
+                        by=by, now=now)[0]
 
 
 def record_status(session: Session, project: Project, *, status: str, on: date, by: str,
-                  decision_number: str = "", note: str = "") -> Project:
+                  decision_number: str = "", note: str = "",
+                  now: datetime | None = None) -> Project:
     """Move ``project`` to ``status`` on ``on`` (writes a dated step and a revision)."""
-    data = snapshot(project)
-    data["status"] = status
-    data["status_events"] = [*data["status_events"], {"status": status, "date": on.isoformat(),
-                                                      "decision_number": decision_number,
-                                                      "note": note}]
+    events = [*snapshot(project)["status_events"],
+              {"status": status, "date": on.isoformat(), "decision_number": decision_number,
+               "note": note}]
+    data: dict[str, Any] = {"reference": project.reference, "status": status,
+                            "status_events": events}
     if status == ProjectStatus.CNIL_AUTHORISED:
         data["authorised_on"] = on.isoformat()
-        data["cnil_decision"] = decision_number or data["cnil_decision"]
+        data["cnil_decision"] = decision_number or project.cnil_decision
     if status in (ProjectStatus.FINISHED, ProjectStatus.ABANDONED):
-        data["processing_ended_on"] = data["processing_ended_on"] or on.isoformat()
-    return save_project(session, _snapshot_to_input(project, data), by=by)[0]
-
-
-def _snapshot_to_input(project: Project, data: dict) -> dict:
-    data = dict(data)
-    data["sponsor_kind"] = str(project.sponsor.kind)
-    data["sponsor_city"] = project.sponsor.city
-    data["controller"] = data.get("controller") or ""
-    return data
+        data["processing_ended_on"] = (project.processing_ended_on or on).isoformat()
+    return save_project(session, data, by=by, now=now)[0]
 
 
 def get_project(session: Session, reference: str) -> Project | None:
@@ -519,7 +412,8 @@ def results_status(project: Project, today: date | None = None) -> ResultsStatus
     overdue = bool(due and not has_results and today > due)
     return ResultsStatus(
         due_on=due, has_results=has_results, overdue=overdue,
-        overdue_months=months_between(due, today) if overdue and due else 0,
+        # Whole months late, at least 1 once overdue ("depuis 0 mois" would read as on time).
+        overdue_months=max(1, months_between(due, today)) if overdue and due else 0,
         late=bool(due and first and first > due),
         on_time=bool(first and (due is None or first <= due)),
     )
@@ -567,7 +461,10 @@ def _record(organisation: Organisation, projects: list[Project], today: date) ->
 
 def sponsor_ranking(session: Session, today: date | None = None,
                     minimum_due: int = 1) -> list[SponsorRecord]:
-    """Sponsors with at least ``minimum_due`` projects due, best record first."""
+    """Sponsors with results due, best record first (ties: fewer overdue, more due, name).
+
+    ``minimum_due`` only keeps a perfect record on too few projects out of the ranking; a
+    sponsor with any result late or overdue is always listed, however few projects it has."""
     today = _today(today)
     projects = session.scalars(select(Project).options(selectinload(Project.results),
                                                        selectinload(Project.sponsor)))
@@ -577,7 +474,7 @@ def sponsor_ranking(session: Session, today: date | None = None,
         grouped.setdefault(project.sponsor_id, []).append(project)
         organisations[project.sponsor_id] = project.sponsor
     records = [_record(organisations[i], grouped[i], today) for i in grouped]
-    records = [r for r in records if r.due >= minimum_due]
+    records = [r for r in records if r.due and (r.due >= minimum_due or r.overdue or r.late)]
     return sorted(records, key=lambda r: (-r.score, r.overdue, -r.due, r.organisation.name))
 
 
@@ -663,6 +560,8 @@ def search_document(project: Project, today: date | None = None) -> dict[str, An
         "year_authorised": project.authorised_on.year if project.authorised_on else None,
         "uses_ai": project.uses_ai, "data_linkage": project.data_linkage,
         "commercial": project.commercial, "has_results": state.has_results,
+        # The search judges "overdue" from the due date at query time (it changes with days).
+        "results_due_on": state.due_on,
         "results_overdue": state.overdue, "overdue_months": state.overdue_months,
         "updated_at": project.updated_at, "created_at": project.created_at,
         "result_kinds": sorted({str(r.kind) for r in project.results}),

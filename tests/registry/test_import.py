@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from registry.importer import COLUMNS, Row, import_file, import_rows
 from registry.models import Project, ProjectRevision
 from website.extensions import db
 
@@ -75,13 +78,25 @@ def test_reimport_changes_nothing(app, runner, tmp_path):
 
 
 def test_changed_row_updates_with_a_revision(app, runner, tmp_path):
-    runner.invoke(args=["registry", "import", str(_write(tmp_path, "a.csv",
-                                                         "\n".join([HEADER, ROW_1])))])
-    changed = ROW_1.replace("en-cours", "termine")
-    result = runner.invoke(args=["registry", "import", str(_write(tmp_path, "b.csv",
-                                                                  "\n".join([HEADER, changed])))])
-    assert "1 mise(s) à jour" in result.output
+    header = HEADER + ";fin_traitement;statut_date"
+    runner.invoke(args=["registry", "import", str(_write(
+        tmp_path, "a.csv", "\n".join([header, ROW_1 + ";;2025-01-15"])))])
+    changed = ROW_1.replace("en-cours", "termine") + ";2026-09-30;2026-10-01"
+    text = "\n".join([header, changed])
+    result = runner.invoke(args=["registry", "import", str(_write(tmp_path, "b.csv", text))])
+    assert "1 mise(s) à jour" in result.output, result.output
     assert _counts(app) == (1, 2)
+    with app.app_context():
+        project = db.session.scalar(select(Project))
+        # The status change is a dated step, as when staff record it.
+        assert [(str(e.status), e.happened_on.isoformat()) for e in project.status_events] == [
+            ("en-cours", "2025-01-15"), ("termine", "2026-10-01")]
+
+
+def test_a_finished_project_needs_its_end_of_processing(app, runner, tmp_path):
+    text = "\n".join([HEADER, ROW_1.replace("en-cours", "termine")])
+    result = runner.invoke(args=["registry", "import", str(_write(tmp_path, "b.csv", text))])
+    assert "ligne 2, champ « fin_traitement » : obligatoire" in result.output
 
 
 def test_errors_are_reported_by_line_and_field_and_nothing_is_written(app, runner, tmp_path):
@@ -117,3 +132,260 @@ def test_dry_run_writes_nothing(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Vérification seulement : 2 création(s)" in result.output
     assert _counts(app) == (0, 0)
+
+
+# --------------------------------------------------------------------------- nothing written
+
+def _register_state(app):
+    """Everything an import could change: row counts of every register table, the public
+    state of every project, and what the search index holds."""
+    from registry import service
+    from registry.search import SearchQuery, get_search_backend
+    from website.database import Base
+
+    with app.app_context():
+        session = db.session
+        counts = {t.name: session.execute(select(func.count()).select_from(t)).scalar()
+                  for t in Base.metadata.sorted_tables
+                  if t.name.startswith(("project", "organisations", "data_sources"))}
+        snapshots = {p.reference: service.snapshot(p) for p in service.all_projects(session)}
+        backend = get_search_backend(app)
+        found = backend.search(SearchQuery(text="chutes")).total
+        return counts, snapshots, backend.ids(), found
+
+
+@pytest.fixture
+def populated(app, runner, tmp_path):
+    """A register with data sources and two projects already committed (and indexed)."""
+    path = _write(tmp_path, "first.csv", "\n".join([HEADER, ROW_1]))
+    result = runner.invoke(args=["registry", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    state = _register_state(app)
+    assert state[0]["projects"] == 1 and len(state[2]) == 1  # in the database and the index
+    return state
+
+
+def test_dry_run_on_a_populated_register_changes_nothing(app, runner, tmp_path, populated):
+    changed = ROW_1.replace(";non", ";oui")  # a real update of the existing project
+    path = _write(tmp_path, "p.csv", "\n".join([HEADER, changed, ROW_2]))
+    for _ in range(2):
+        result = runner.invoke(args=["registry", "import", str(path), "--dry-run"])
+        assert result.exit_code == 0, result.output
+        assert "1 création(s), 1 mise(s) à jour" in result.output
+        assert _register_state(app) == populated
+
+
+def test_a_file_with_errors_changes_nothing_on_a_populated_register(app, runner, tmp_path,
+                                                                    populated):
+    bad = ROW_2.replace("HDH-2025-0043", "HDH-2025-0044").replace("PMSI-MCO", "NOPE")
+    path = _write(tmp_path, "p.csv", "\n".join([HEADER, ROW_1.replace(";non", ";oui"),
+                                               ROW_2, bad]))
+    result = runner.invoke(args=["registry", "import", str(path)])
+    assert result.exit_code != 0
+    assert "ligne 4, champ « sources »" in result.output
+    assert _register_state(app) == populated
+
+
+# --------------------------------------------------------------------------- every error
+
+def _import(runner, tmp_path, text: str, *args: str, name: str = "p.csv"):
+    return runner.invoke(args=["registry", "import", str(_write(tmp_path, name, text)), *args])
+
+
+def test_every_error_of_a_row_is_reported(app, runner, tmp_path):
+    header = HEADER + ";periode_debut;financeurs;oppositions_appliquees"
+    row = (ROW_1.replace("DCIR|PMSI-MCO", "DCIR|NOPE").replace("pediatrie", "astrologie")
+           .replace("2027-06-30", "2027-13-45").replace(";non", ";peut-être")
+           .replace("Asthme de l'enfant et pollution", "") + ";deux-mille;|Fonds X;non")
+    output = _import(runner, tmp_path, "\n".join([header, row])).output
+    for column, message in [
+        ("titre", "champ obligatoire manquant"), ("sources", "source(s) inconnue(s) : NOPE"),
+        ("themes", "thème(s) inconnu(s) : astrologie"), ("fin_prevue", "date invalide"),
+        ("intelligence_artificielle", "oui ou non attendu"),
+        ("periode_debut", "année invalide"), ("financeurs", "un financeur sans nom"),
+        ("raison_exception", "obligatoire quand les oppositions ne s'appliquent pas"),
+    ]:
+        assert f"ligne 2, champ « {column} » : {message}" in output, (column, output)
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("periode_debut", "99999999999999999999", "année hors limites (entre 1900 et 2100)"),
+    ("periode_debut", "0", "année hors limites"),
+    ("periode_fin", "-5", "année hors limites"),
+    ("date_autorisation", "0001-01-01", "date hors limites"),
+    ("fin_traitement", "9999-12-31", "date hors limites"),
+    ("date_limite_opposition", "2027-02-30", "date invalide"),
+    ("statut_date", "hier", "date invalide"),
+])
+def test_out_of_range_values_are_errors_not_crashes(app, runner, tmp_path, column, value,
+                                                    message):
+    result = _import(runner, tmp_path, "\n".join([f"{HEADER};{column}", f"{ROW_1};{value}"]))
+    assert result.exit_code == 1 and result.exception.__class__ is SystemExit
+    assert f"ligne 2, champ « {column} » : {message}" in result.output
+
+
+@pytest.mark.parametrize(("column", "model", "attribute"), [
+    ("titre", "Project", "title"),
+    ("promoteur", "Organisation", "name"),
+    ("promoteur_ville", "Organisation", "city"),
+    ("responsable_traitement", "Organisation", "name"),
+    ("financeurs", "Organisation", "name"),
+    ("lieu_traitement_precision", "Project", "processing_location_detail"),
+    ("decision_cnil", "Project", "cnil_decision"),
+])
+def test_lengths_follow_the_columns_of_the_model(app, runner, tmp_path, column, model,
+                                                 attribute):
+    from registry import models
+    from registry.validation import column_size
+
+    size = column_size(getattr(models, model), attribute)
+    assert size  # a String column with a length
+    header = HEADER.replace(f";{column};", ";") if f";{column};" in HEADER else HEADER
+    row = ROW_1 if header == HEADER else None
+    if row is None:  # the column is in HEADER: rebuild the row without it
+        index = HEADER.split(";").index(column)
+        row = ";".join(v for i, v in enumerate(ROW_1.split(";")) if i != index)
+    fits = _import(runner, tmp_path, "\n".join([f"{header};{column}", f"{row};{'x' * size}"]),
+                   "--dry-run")
+    assert fits.exit_code == 0, fits.output
+    too_long = _import(runner, tmp_path,
+                       "\n".join([f"{header};{column}", f"{row};{'x' * (size + 1)}"]))
+    assert f"ligne 2, champ « {column} » : " in too_long.output
+    assert f"trop long : {size + 1} caractères (au plus {size})" in too_long.output
+
+
+def test_errors_name_the_first_line_of_a_multi_line_record(app, runner, tmp_path):
+    multi = ROW_1.replace("Ce projet étudie l'asthme.", '"Premier paragraphe.\n\nSecond."')
+    bad_multi = multi.replace("HDH-2025-0042", "HDH-2025-0050").replace("DCIR|", "NOPE|")
+    bad = ROW_2.replace("PMSI-MCO", "NOPE")
+    result = _import(runner, tmp_path, "\n".join([HEADER, multi, bad_multi, bad]))
+    assert "ligne 5, champ « sources »" in result.output  # lines 5 to 7
+    assert "ligne 8, champ « sources »" in result.output
+    assert "ligne 7," not in result.output and "ligne 4," not in result.output
+
+
+def test_dry_run_counts_are_what_the_import_then_does(app, runner, tmp_path):
+    _import(runner, tmp_path, "\n".join([HEADER, ROW_1]))
+    text = "\n".join([HEADER, ROW_1.replace(";non", ";oui"), ROW_2,
+                      ROW_2.replace("0043", "0044")])
+    dry = _import(runner, tmp_path, text, "--dry-run")
+    real = _import(runner, tmp_path, text)
+    assert "2 création(s), 1 mise(s) à jour, 0 inchangé(s)" in dry.output
+    assert "2 création(s), 1 mise(s) à jour, 0 inchangé(s)" in real.output
+
+
+# --------------------------------------------------------------------------- junk never crashes
+
+JUNK = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+    st.text(max_size=30), st.text(alphabet="0123456789-", max_size=25),
+    st.lists(st.one_of(st.text(max_size=10), st.integers(), st.none()), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+    st.lists(st.dictionaries(st.sampled_from(["statut", "date", "titre", "type", "x"]),
+                             st.one_of(st.text(max_size=12), st.integers(), st.none()),
+                             max_size=3), max_size=2),
+    st.sampled_from(["", "oui", "termine", "HDH-2025-0001", "2024-02-29", "DCIR",
+                     "9" * 30, "\x00", "\ud800", "x" * 400, "2015", "hopital"]),
+)
+VALID_JSON_ROW = {
+    "reference": "HDH-2025-0001", "titre": "T", "resume": "R", "objectif": "O",
+    "interet_public": "I", "promoteur": "CHU de Valmont", "promoteur_type": "hopital",
+    "sources": ["DCIR"], "statut": "en-cours",
+}
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.dictionaries(
+    st.one_of(st.sampled_from(sorted(COLUMNS)), st.text(max_size=8)), JUNK, max_size=6))
+def test_junk_rows_give_reported_errors_never_an_exception(app, changes):
+    with app.app_context():
+        session = db.session
+        rows = [Row("objet 1", {**VALID_JSON_ROW, **changes})]
+        report = import_rows(session, rows, by="test")
+        assert report.written != bool(report.errors)
+        assert all(e.startswith("objet 1") for e in report.errors)
+        session.flush()
+        session.rollback()
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(st.text(max_size=40), min_size=1, max_size=12),
+       header=st.lists(st.sampled_from(sorted(COLUMNS)), min_size=1, max_size=12,
+                       unique=True))
+def test_junk_csv_gives_reported_errors_never_an_exception(app, tmp_path, cells, header):
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(header)
+    writer.writerow(cells)
+    path = tmp_path / "junk.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    with app.app_context():
+        report = import_file(db.session, path, by="test")
+        assert report.written != bool(report.errors)
+        db.session.rollback()
+
+
+def _near(size: int):
+    return st.sampled_from([size - 1, size, size + 1]).map(lambda n: "é" * n)
+
+
+PLAUSIBLE = {
+    "titre": st.one_of(st.text(min_size=1, max_size=20), _near(300)),
+    "promoteur": st.one_of(st.sampled_from(["CHU de Valmont", "Université de Bellerive"]),
+                           _near(200)),
+    "promoteur_type": st.sampled_from(["hopital", "recherche", "agence", "secte", ""]),
+    "promoteur_ville": st.one_of(st.sampled_from(["", "Lyon"]), _near(120)),
+    "responsable_traitement": st.one_of(st.sampled_from(["", "CHU de Valmont", "Inserm"]),
+                                        _near(200)),
+    "responsable_traitement_type": st.sampled_from(["", "recherche", "secte"]),
+    "financeurs": st.lists(st.one_of(st.sampled_from(["ANR", "Fondation X"]), _near(200)),
+                           max_size=2),
+    "financeurs_types": st.lists(st.sampled_from(["agence", "association", ""]), max_size=2),
+    "sources": st.lists(st.sampled_from(["DCIR", "PMSI-MCO", "BNDMR", "NOPE"]), max_size=3),
+    "themes": st.lists(st.sampled_from(["oncologie", "covid-19", "nope"]), max_size=2),
+    "periode_debut": st.sampled_from([None, "", 1899, 1900, 2015, "2100", "2101", 10**20]),
+    "periode_fin": st.sampled_from([None, 1900, 2020, 2100]),
+    "statut": st.sampled_from([s for s in ("depose", "autorise", "en-cours", "termine",
+                                           "abandonne", "fini")]),
+    "statut_date": st.sampled_from([None, "2024-05-01", "1989-12-31", "2099-01-01"]),
+    "fin_traitement": st.sampled_from([None, "2025-01-31", "1990-01-01", "2100-12-31"]),
+    "date_autorisation": st.sampled_from([None, "2024-01-31", "2100-12-31", "2101-01-01"]),
+    "decision_cnil": st.one_of(st.just("DR-2024-101"), _near(60)),
+    "lieu_traitement": st.sampled_from(["", "plateforme", "ailleurs", "lune"]),
+    "lieu_traitement_precision": st.one_of(st.just(""), _near(300)),
+    "oppositions_appliquees": st.sampled_from([True, False, "oui", "non", ""]),
+    "raison_exception": st.sampled_from(["", "Mission de pharmacovigilance"]),
+    "etapes": st.lists(st.fixed_dictionaries({
+        "statut": st.sampled_from(["depose", "autorise", "x"]),
+        "date": st.sampled_from(["2023-01-01", "2024-02-30", "2100-12-31"]),
+        "numero_decision": st.one_of(st.just(""), _near(60))}), max_size=2),
+    "resultats": st.lists(st.fixed_dictionaries({
+        "type": st.sampled_from(["article", "code", "poème"]),
+        "titre": st.one_of(st.sampled_from(["A", "B"]), _near(400)),
+        "date": st.sampled_from(["2025-06-01", "2101-01-01"]),
+        "url": st.one_of(st.just(""), _near(500)), "doi": st.one_of(st.just(""), _near(200))}),
+        max_size=2),
+}
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.fixed_dictionaries({}, optional=PLAUSIBLE))
+def test_plausible_rows_either_fail_cleanly_or_import_idempotently(app, changes):
+    """Near the limits: a row is refused with messages, or imported (the database accepts it,
+    whatever its column sizes) and importing it again changes nothing."""
+    with app.app_context():
+        session = db.session
+        row = {**VALID_JSON_ROW, **changes}
+        report = import_rows(session, [Row("objet 1", row)], by="test")
+        assert report.written != bool(report.errors)
+        if report.written:
+            session.flush()
+            again = import_rows(session, [Row("objet 1", row)], by="test")
+            assert (again.errors, again.unchanged) == ([], 1)
+        session.rollback()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import column, func, insert, select, table, text
 from sqlalchemy.exc import IntegrityError
 
 from registry import service
@@ -133,7 +133,7 @@ def test_sponsor_record_and_ranking(ctx):
 @pytest.mark.parametrize(("changes", "accepts"), [
     ({}, True),
     ({"objection_deadline": "2020-01-01"}, False),
-    ({"status": "termine"}, False),
+    ({"status": "termine", "processing_ended_on": "2025-01-01"}, False),
     ({"objections_applied": False, "objection_exception_reason": "Loi"}, False),
 ])
 def test_project_for_objection(ctx, changes, accepts):
@@ -153,3 +153,164 @@ def test_key_figures(ctx):
 def test_add_months_handles_month_ends():
     assert service.add_months(date(2024, 8, 31), 18) == date(2026, 2, 28)
     assert service.months_between(date(2025, 1, 31), date(2025, 3, 1)) == 1
+
+
+# --------------------------------------------------------------------------- every problem
+
+def test_every_problem_is_reported_at_once(ctx):
+    with pytest.raises(service.InvalidProject) as error:
+        service.save_project(ctx, project_data(
+            title="", sources=["NOPE"], themes=["astrologie"], status="fini",
+            planned_end="31/12/2026", period_start_year=0, sponsor_kind="secte"), by="t")
+    fields = {e.field for e in error.value.errors}
+    assert fields == {"title", "sources", "themes", "status", "planned_end",
+                      "period_start_year", "sponsor_kind"}
+    assert ctx.scalar(select(Project.id)) is None
+
+
+def test_a_closed_project_needs_the_end_of_processing(ctx):
+    with pytest.raises(service.RegistryError) as error:
+        service.save_project(ctx, project_data(status="abandonne"), by="t")
+    assert error.value.field == "processing_ended_on"
+
+
+def test_a_new_status_without_steps_records_a_dated_step(ctx):
+    make_project()
+    data = {"reference": "HDH-2024-0001", "status": "termine", "status_date": "2025-03-01",
+            "processing_ended_on": "2025-02-28"}
+    project, changed = service.save_project(ctx, data, by="t", today=TODAY)
+    assert changed and project.status_events[-1].status == "termine"
+    assert project.status_events[-1].happened_on == date(2025, 3, 1)
+    assert project.title == project_data()["title"]  # keys left out keep their value
+    for bad_date, message in (("2024-01-01", "antérieure"), ("2027-01-01", "futur")):
+        data = {"reference": "HDH-2024-0001", "status": "abandonne", "status_date": bad_date,
+                "processing_ended_on": "2025-02-28"}
+        with pytest.raises(service.RegistryError) as error:
+            service.save_project(ctx, data, by="t", today=TODAY)
+        assert error.value.field == "status_date" and message in error.value.message
+
+
+# --------------------------------------------------------------------------- organisations
+
+def _kind(ctx, name):
+    return ctx.scalar(select(Organisation.kind).where(Organisation.name == name))
+
+
+def test_naming_an_organisation_as_controller_or_funder_never_changes_it(ctx):
+    make_project("HDH-2024-0001", sponsor="Inserm", sponsor_kind="recherche",
+                 sponsor_city="Paris")
+    make_project("HDH-2024-0002", sponsor="Laboratoires Aurore", sponsor_kind="entreprise",
+                 controller="Inserm", funders=["Inserm", "Agence nationale de la recherche"])
+    assert _kind(ctx, "Inserm") == "recherche"
+    assert ctx.scalar(select(Organisation.city).where(Organisation.name == "Inserm")) == "Paris"
+    # A new controller takes the sponsor's kind, a new funder "agence", unless given.
+    assert _kind(ctx, "Agence nationale de la recherche") == "agence"
+    make_project("HDH-2024-0003", sponsor="Laboratoires Aurore", sponsor_kind="entreprise",
+                 controller="Fondation Lumen", controller_kind="association",
+                 funders=["Mutuelle Azur"], funder_kinds=["entreprise"])
+    assert _kind(ctx, "Fondation Lumen") == "association"
+    assert _kind(ctx, "Mutuelle Azur") == "entreprise"
+
+
+def test_changing_a_sponsor_refreshes_its_projects_in_the_search_index(ctx, app):
+    from registry.search import SearchQuery, get_search_backend
+
+    make_project("HDH-2024-0001")
+    make_project("HDH-2024-0002")
+    backend = get_search_backend(app)
+    assert backend.search(SearchQuery(filters={"sponsor_kind": ["hopital"]})).total == 2
+    make_project("HDH-2024-0003", sponsor_kind="recherche")  # same sponsor, said otherwise
+    assert _kind(ctx, "Centre hospitalier universitaire de Valmont") == "recherche"
+    assert backend.search(SearchQuery(filters={"sponsor_kind": ["recherche"]})).total == 3
+    assert backend.search(SearchQuery(filters={"sponsor_kind": ["hopital"]})).total == 0
+    organisation = ctx.scalar(select(Organisation))
+    assert service.update_organisation(ctx, organisation, city="Brest") is True
+    ctx.commit()
+    assert backend.search(SearchQuery(text="Brest")).total == 3
+
+
+# --------------------------------------------------------------------------- the database
+
+def _insert(ctx, **changes):
+    sponsor = ctx.scalar(select(Organisation))
+    values = dict(reference="HDH-2024-0009", slug="autre", title="t", summary="s",
+                  objective="o", public_interest="p", sponsor_id=sponsor.id,
+                  legal_basis="autorisation-cnil", processing_location="plateforme",
+                  status="depose", themes="[]", population="", uses_ai=False,
+                  data_linkage=False, commercial=False, processing_location_detail="",
+                  objections_applied=True, objection_exception_reason="", cnil_decision="",
+                  created_at="2026-11-01 00:00:00", updated_at="2026-11-01 00:00:00")
+    values.update(changes)  # untyped columns: what the database itself refuses
+    ctx.execute(insert(table("projects", *(column(k) for k in values))).values(**values))
+
+
+@pytest.mark.parametrize("changes", [
+    {"slug": "hdh-2024-0001-parcours-de-soins-des-enfants-asthmatiques"},  # slug taken
+    {"reference": "HDH-2024-0001"},                                       # reference taken
+    {"title": None}, {"summary": None}, {"sponsor_id": None},             # required
+    {"status": "fini"}, {"legal_basis": "au-feeling"},                    # not a value
+    {"processing_location": "lune"}, {"reference": "HDH-24-1"},
+    {"period_start_year": 2020, "period_end_year": 2010},
+])
+def test_the_database_refuses_what_the_register_forbids(ctx, changes):
+    make_project("HDH-2024-0001")
+    _insert(ctx, reference="HDH-2024-0010", slug="valide")  # the same row, valid, goes in
+    with pytest.raises(IntegrityError):
+        _insert(ctx, **changes)
+    ctx.rollback()
+
+
+def test_organisation_names_and_slugs_are_unique(ctx):
+    make_project()
+    existing = ctx.scalar(select(Organisation))
+    for unique in ("name", "slug"):
+        values = {"name": "Autre", "slug": "autre", unique: getattr(existing, unique)}
+        ctx.add(Organisation(kind="hopital", city="", **values))
+        with pytest.raises(IntegrityError):
+            ctx.flush()
+        ctx.rollback()
+
+
+def _count(ctx, name: str) -> int:
+    return ctx.scalar(select(func.count()).select_from(table(name)))
+
+
+def test_deleting_a_project_deletes_its_steps_results_and_revisions(ctx):
+    finished("HDH-2024-0001", "2024-01-31",
+             [{"kind": "article", "title": "A", "published_on": "2024-06-01"}])
+    tables = ("project_status_events", "project_results", "project_revisions",
+              "project_sources")
+    assert all(_count(ctx, t) for t in tables)
+    ctx.execute(text("DELETE FROM projects"))  # the database's own ON DELETE CASCADE
+    assert [_count(ctx, t) for t in tables] == [0] * 4
+    assert ctx.scalar(select(Organisation.id)) is not None  # organisations stay
+    ctx.rollback()
+    ctx.delete(ctx.scalar(select(Project)))  # and the ORM's cascade
+    ctx.flush()
+    assert [_count(ctx, t) for t in tables] == [0] * 4
+
+
+def test_overdue_results_are_at_least_one_month_late():
+    from types import SimpleNamespace
+
+    project = SimpleNamespace(processing_ended_on=date(2024, 1, 15), results=[])
+    # Due 2025-07-15: a day late is "1 mois", never "0 mois".
+    for today, months in ((date(2025, 7, 16), 1), (date(2025, 8, 14), 1),
+                          (date(2025, 8, 15), 1), (date(2025, 9, 16), 2)):
+        state = service.results_status(project, today=today)
+        assert state.overdue and state.overdue_months == months
+    assert not service.results_status(project, today=date(2025, 7, 15)).overdue
+
+
+def test_the_ranking_never_hides_a_sponsor_with_results_overdue(ctx):
+    finished("HDH-2022-0001", "2023-01-01")  # one project, overdue
+    for number, sponsor in ((2, "Laboratoires Aurore"), (3, "Laboratoires Aurore"),
+                            (4, "Université de Bellerive")):
+        finished(f"HDH-2022-000{number}", "2023-01-01", sponsor=sponsor,
+                 sponsor_kind="entreprise" if "Aurore" in sponsor else "recherche",
+                 results=[{"kind": "article", "title": "A", "published_on": "2024-01-01"}])
+    ranking = service.sponsor_ranking(ctx, today=TODAY, minimum_due=2)
+    names = [r.organisation.name for r in ranking]
+    # Two on time first; the sponsor with one overdue project is shown (last); a perfect
+    # record on a single project waits for a second one.
+    assert names == ["Laboratoires Aurore", "Centre hospitalier universitaire de Valmont"]
