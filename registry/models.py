@@ -262,7 +262,8 @@ class Project(Base):
     sponsor: Mapped[Organisation] = relationship(foreign_keys=[sponsor_id],
                                                  back_populates="projects")
     controller: Mapped[Organisation | None] = relationship(foreign_keys=[controller_id])
-    funders: Mapped[list[Organisation]] = relationship(secondary=project_funders)
+    funders: Mapped[list[Organisation]] = relationship(secondary=project_funders,
+                                                       order_by="Organisation.name")
     sources: Mapped[list[DataSource]] = relationship(secondary=project_sources,
                                                      back_populates="projects",
                                                      order_by="DataSource.code")

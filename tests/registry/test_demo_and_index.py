@@ -2,46 +2,121 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import re
+
+from sqlalchemy import select
 
 from registry import service
-from registry.demo import build_demo
+from registry.catalogue import DATA_SOURCES
+from registry.demo import (
+    CITIES,
+    PLACES,
+    build_organisations,
+    build_projects,
+    de,
+    kind_from_name,
+    versions,
+)
 from registry.models import Organisation, Project, ProjectStatus
 from registry.search import SearchQuery, get_search_backend
-from tests.registry.factories import make_project
+from tests.registry.factories import TODAY, make_project
 from website.extensions import db
 
+CATALOGUE = {spec["code"]: spec for spec in DATA_SOURCES}
 
-def test_demo_register_is_large_varied_and_deterministic(app, runner):
+
+def test_demo_register_is_large_varied_and_realistic(app, runner):
     result = runner.invoke(args=["registry", "demo"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         session = db.session
-        assert session.scalar(select(func.count(Project.id))) >= 400
-        assert session.scalar(select(func.count(Organisation.id))) >= 60
-        statuses = set(session.scalars(select(Project.status).distinct()))
-        assert statuses == set(ProjectStatus)
         projects = service.all_projects(session)
+        organisations = list(session.scalars(select(Organisation)))
+        assert len(projects) >= 400 and len(organisations) >= 60
+        assert {p.status for p in projects} == set(ProjectStatus)
+        assert all(p.processing_ended_on for p in projects if p.status.closed
+                   and p.status != "avis-defavorable")
         assert any(p.results for p in projects if p.status == "termine")
-        assert any(service.results_status(p).overdue for p in projects)
+        assert not any(p.results for p in projects if p.status != "termine")
+        assert any(service.results_status(p, TODAY).overdue for p in projects)
+        assert any(service.results_status(p, TODAY).late for p in projects)
         assert any(not p.objections_applied for p in projects)
-        assert any(len(p.revisions) > 1 for p in projects)
-        texts = [t for p in projects for t in (p.title, p.objective, *(r.title for r in p.results))]
-        assert not [t for t in texts if any(w in t for w in (" de le ", " à le ", " de les "))]
-        references = [p.reference for p in projects][:20]
-        titles = [p.title for p in projects][:20]
-    again = runner.invoke(args=["registry", "demo", "--if-empty"])
-    assert "déjà" in again.output
-    # Same seed, fresh build: same register.
-    with app.app_context():
-        from tests.conftest import _empty_tables
+        # The real names of the SNDS parts and catalogue databases, both kinds used.
+        used = {s.code: s for p in projects for s in p.sources}
+        assert {c: s.name for c, s in used.items()} == {
+            c: spec["name"] for c, spec in CATALOGUE.items() if c in used}
+        assert {s.kind for s in used.values()} == {"base-principale", "catalogue"}
+        for project in projects:
+            _check_realism(project)
+        for organisation in organisations:
+            assert kind_from_name(organisation.name) == organisation.kind, organisation.name
+            located = [p for p in CITIES + PLACES if organisation.name.endswith(" " + de(p))]
+            if located:
+                assert organisation.city == located[0], organisation.name
+        again = runner.invoke(args=["registry", "demo", "--if-empty"])
+        assert "déjà" in again.output
 
-        _empty_tables(app.config["DATABASE_URL"])
-        build_demo(db.session, count=420)
-        db.session.commit()
-        rebuilt = service.all_projects(db.session)
-        assert [p.reference for p in rebuilt][:20] == references
-        assert [p.title for p in rebuilt][:20] == titles
+
+def _check_realism(project) -> None:
+    reference = project.reference
+    filed = project.status_events[0].happened_on
+    # Processing place: the platform has no detail; elsewhere says where.
+    assert (project.processing_location == "ailleurs") == bool(
+        project.processing_location_detail), reference
+    # No anachronism: each database only from the year it was available; COVID-19 from 2020.
+    assert all(s.since_year <= filed.year for s in project.sources), reference
+    if "covid-19" in project.themes:
+        assert filed.year >= 2020 and project.period_start_year >= 2020, reference
+    # Reference methodologies: a declaration of conformity, no CNIL authorisation number.
+    authorised = [e for e in project.status_events if e.status == "autorise"]
+    if project.legal_basis == "autorisation-cnil":
+        assert all(e.decision_number.startswith("DR-") for e in authorised), reference
+    else:
+        assert not project.cnil_decision, reference
+        assert all(not e.decision_number and e.note for e in authorised), reference
+    # French: elision and contractions.
+    texts = (project.title, project.summary, project.objective, project.sponsor.name,
+             *(r.title for r in project.results), *(r.summary for r in project.results))
+    for text in texts:
+        assert not re.search(r"\b(de|à) (le|les) |\bde [AEIOUYÂÉÈÊÎÔÛaeiouyéèêâîôû]", text), text
+    # Titles that make sense for their subject.
+    assert not re.search(r"traitements (des|du|de la|de l') ?(pesticides|vagues|pollution|"
+                         r"bruit|dépistage|vaccination|chutes|gestes)|complications du "
+                         r"dépistage|Prédire les passages aux urgences liés aux pesticides",
+                         project.title), project.title
+    # History in order: a version shows nothing from after its date.
+    revisions = project.revisions
+    assert [r.created_at for r in revisions] == sorted(r.created_at for r in revisions)
+    for revision in revisions:
+        day = revision.created_at.date().isoformat()
+        assert all(e["date"] <= day for e in revision.snapshot["status_events"]), reference
+        assert all(r["published_on"] <= day for r in revision.snapshot["results"]), reference
+    # No value from the clock: every moment comes from the demo's own dates.
+    moments = [project.created_at, project.updated_at, *(r.created_at for r in revisions),
+               *(r.created_at for r in project.results)]
+    assert max(moments).date() <= TODAY, reference
+    for result in project.results:
+        assert result.created_at.date() == result.published_on, reference
+
+
+def test_demo_is_deterministic_for_a_seed():
+    import random
+
+    def plan(seed):
+        rng = random.Random(seed)
+        organisations = build_organisations(rng, 72)
+        projects = build_projects(rng, organisations, 420)
+        return organisations, [(p.data, versions(p)) for p in projects]
+
+    assert plan(2026) == plan(2026)
+    assert plan(2026) != plan(7)
+
+
+def test_de_elides_before_a_vowel_or_a_mute_h():
+    assert [de(n) for n in ("Amiens", "Angers", "Évry", "Hyères", "Haute-Combe", "Lyon",
+                            "Le Havre", "Les Ulis")] == [
+        "d'Amiens", "d'Angers", "d'Évry", "d'Hyères", "de Haute-Combe", "de Lyon",
+        "du Havre", "des Ulis"]
 
 
 def test_saving_updates_the_index(app):
