@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -437,3 +439,24 @@ def test_the_exports_import_back_into_an_empty_register(app, client, runner, tmp
         assert after[reference] == before[reference], reference
     again = runner.invoke(args=["registry", "import", str(path)])
     assert f"0 mise(s) à jour, {len(references)} inchangé(s)" in again.output
+
+
+# --------------------------------------------------------------------------- the documentation
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "register-import.md"
+
+
+def test_every_column_is_documented_and_the_examples_import(app, runner, tmp_path):
+    from registry.importer import EXPORT_IGNORED, IGNORED_COLUMNS
+
+    text = DOC.read_text(encoding="utf-8")
+    for column in [*COLUMNS, *IGNORED_COLUMNS, *EXPORT_IGNORED]:
+        assert f"`{column}`" in text, column
+    for language, suffix in (("csv", ".csv"), ("json", ".json")):
+        example = re.search(rf"```{language}\n(.*?)```", text, re.S).group(1)
+        result = _import(runner, tmp_path, example, name="exemple" + suffix)
+        assert result.exit_code == 0 and "1 création(s)" in result.output, result.output
+    with app.app_context():
+        project = db.session.scalar(select(Project).where(Project.reference == "HDH-2023-0007"))
+        assert [str(e.status) for e in project.status_events][-1] == "termine"
+        assert project.results[0].doi == "10.99999/exemple"
