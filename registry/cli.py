@@ -66,6 +66,8 @@ def import_command(path: Path, dry_run: bool, by: str) -> None:
 
     Every row is checked before anything is written; the import is committed once, or not at
     all."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from registry.importer import import_file
     from registry.service import RegistryError
 
@@ -74,9 +76,12 @@ def import_command(path: Path, dry_run: bool, by: str) -> None:
         report = import_file(session, path, by=by, dry_run=dry_run,
                              progress_factory=lambda n, label: click.progressbar(
                                  length=n, label=label, file=sys.stderr))
-    except RegistryError as exc:  # a row that passed the checks failed to save: nothing kept
+    except (RegistryError, SQLAlchemyError) as exc:
+        # Checked rows that could not be saved (changed meanwhile by someone else, database
+        # busy): the transaction is rolled back, so nothing is kept.
         session.rollback()
-        raise click.ClickException(f"import interrompu, rien n'a été importé : {exc}") from None
+        raise click.ClickException(
+            f"import interrompu, rien n'a été importé : {type(exc).__name__}") from None
     for line in report.errors:
         click.echo(line, err=True)
     if report.errors:

@@ -188,6 +188,30 @@ def test_a_file_with_errors_changes_nothing_on_a_populated_register(app, runner,
     assert _register_state(app) == populated
 
 
+def test_a_failure_while_writing_keeps_nothing(app, runner, tmp_path, populated, monkeypatch):
+    """Rows are written in one transaction: if the last one fails (a concurrent change, a busy
+    database), the ones before it are not kept either."""
+    from sqlalchemy.exc import OperationalError
+
+    from registry import service
+
+    calls = []
+    save = service.save_project
+
+    def failing_save(session, data, **kwargs):
+        calls.append(data["reference"])
+        if len(calls) == 2:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return save(session, data, **kwargs)
+
+    monkeypatch.setattr(service, "save_project", failing_save)
+    path = _write(tmp_path, "p.csv", "\n".join([HEADER, ROW_1.replace(";non", ";oui"), ROW_2]))
+    result = runner.invoke(args=["registry", "import", str(path)])
+    assert result.exit_code == 1 and "rien n'a été importé" in result.output
+    assert len(calls) == 2
+    assert _register_state(app) == populated
+
+
 # --------------------------------------------------------------------------- every error
 
 def _import(runner, tmp_path, text: str, *args: str, name: str = "p.csv"):
