@@ -75,9 +75,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 REQUIRED = ("reference", "titre", "resume", "objectif", "interet_public", "promoteur",
             "promoteur_type", "sources", "statut")
-# Computed by the CSV export (/projets.csv), ignored on import.
+# Computed by the CSV export (/projets.csv), ignored on import. (Its ``resultats`` column, the
+# results' links, is ignored too: results are imported from JSON.)
 IGNORED_COLUMNS = ("nombre_resultats", "resultats_dus_le", "resultats_en_retard",
-                   "mois_de_retard", "url", "mis_a_jour")
+                   "mois_de_retard", "url", "mis_a_jour", "licence")
 FIELD_TO_COLUMN = {target: column for column, (target, _) in COLUMNS.items()}
 STEP_KEYS = {"statut": "status", "date": "date", "numero_decision": "decision_number",
              "note": "note"}
@@ -276,10 +277,15 @@ def parse_row(values: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str | 
             problems.append((column, "colonne inconnue"))
             continue
         target, kind = COLUMNS[column]
+        if kind == "results" and isinstance(value, str):
+            continue  # the CSV export's links to the results: results come from JSON
         try:
-            data[target] = _convert(kind, value)
+            converted = _convert(kind, value)
         except ValueError as exc:
             problems.append((column, str(exc)))
+            continue
+        if converted is not None or kind != "steps":
+            data[target] = converted
     return data, problems
 
 
@@ -304,9 +310,9 @@ def _convert(kind: str, value: Any) -> Any:
         if text in FALSE:
             return False
         raise ValueError("oui ou non attendu")
+    if kind == "steps" and isinstance(value, str):
+        return _csv_steps(value)
     if kind in ("steps", "results"):
-        if isinstance(value, str):
-            raise ValueError("à donner en JSON (liste d'objets), pas en CSV")
         keys = STEP_KEYS if kind == "steps" else RESULT_KEYS
         if not isinstance(value, list):
             return value  # the register's checks say what is wrong
@@ -323,6 +329,19 @@ def _convert(kind: str, value: Any) -> Any:
     if isinstance(value, str):
         return value.strip()
     return value
+
+
+def _csv_steps(value: str) -> list[dict[str, str]] | None:
+    """The CSV form of the steps, as the export writes it: ``AAAA-MM-JJ statut|…``."""
+    if not value.strip():
+        return None  # an empty cell leaves the steps as they are
+    steps = []
+    for number, item in enumerate(value.split("|"), start=1):
+        parts = item.split()
+        if len(parts) != 2:
+            raise ValueError(f"étape {number} : attendu « AAAA-MM-JJ statut »")
+        steps.append({"date": parts[0], "status": parts[1]})
+    return steps
 
 
 # --------------------------------------------------------------------------- the file

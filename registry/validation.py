@@ -288,7 +288,12 @@ class _Checks:
             return None
         return value
 
-    def events(self, value: Any) -> list[tuple[ProjectStatus, date, str, str]]:
+    def events(self, value: Any, current: list[tuple] | None = None,
+               cnil_decision: str = "") -> list[tuple[ProjectStatus, date, str, str]]:
+        """Dated steps. A step that leaves out its decision number or note keeps those of the
+        current step with the same status and date (the CSV export has neither); an
+        authorisation step without a number takes the project's CNIL decision."""
+        known = {(e[0], e[1]): e for e in current or []}
         events = []
         for number, item in enumerate(self.items(value, "status_events"), start=1):
             what = f"étape {number} : "
@@ -303,6 +308,12 @@ class _Checks:
             decision = self.text(item.get("decision_number"), "status_events", what=what,
                                  size=column_size(StatusEvent, "decision_number"))
             note = self.text(item.get("note"), "status_events", what=what)
+            same = known.get((status, day))
+            if item.get("decision_number") is None:
+                decision = same[2] if same else (
+                    cnil_decision if status == ProjectStatus.CNIL_AUTHORISED else "")
+            if item.get("note") is None and same:
+                note = same[3]
             if status is not None and day is not None:
                 events.append((status, day, decision, note))
         return events
@@ -569,10 +580,10 @@ def _events(checks: _Checks, project: Project | None, data: dict, values: dict,
             today: date) -> list[tuple[ProjectStatus, date, str, str]]:
     """The dated steps: the ones given, or the current ones plus a step for a new status."""
     status_date = checks.day(data.get("status_date"), "status_date")
-    if "status_events" in data:
-        return checks.events(data["status_events"])
     events = [(e.status, e.happened_on, e.decision_number, e.note)
               for e in (project.status_events if project else [])]
+    if "status_events" in data:
+        return checks.events(data["status_events"], events, values["cnil_decision"] or "")
     status = values["status"]
     if status is None or (project is not None and project.status == status):
         return events
