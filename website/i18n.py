@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, redirect, request
 from flask_babel import get_locale
 
 LANG_ENVIRON_KEY = "hdh.lang"
+ADD_SLASH_ENVIRON_KEY = "hdh.add_slash"
 PREFIXES = {"en": "/en"}
 DEFAULT_LANG = "fr"
 # The language of a page (URL, <html lang>, catalogues) is "fr" or "en"; dates and numbers are
@@ -36,14 +37,8 @@ class LanguagePrefixMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         path = environ.get("PATH_INFO", "") or "/"
         lang = DEFAULT_LANG
-        if path in PREFIXES.values():  # "/en" → "/en/", the one form of the English home
-            location = environ.get("SCRIPT_NAME", "") + path + "/"
-            if environ.get("QUERY_STRING"):
-                location += "?" + environ["QUERY_STRING"]
-            start_response("301 Moved Permanently", [("Location", location),
-                                                     ("Content-Type", "text/plain"),
-                                                     ("Content-Length", "0")])
-            return [b""]
+        if path in PREFIXES.values():  # "/en": answered by a redirect to "/en/" (see init_app)
+            environ[ADD_SLASH_ENVIRON_KEY] = True
         for code, prefix in PREFIXES.items():
             if path == prefix or path.startswith(prefix + "/"):
                 lang = code
@@ -107,8 +102,18 @@ def localise_site_path(path: str) -> str:
     return request.script_root + path
 
 
+def _english_home_with_slash():
+    """``/en`` → 301 ``/en/``: one form of the English home (through Flask, so the redirect
+    carries the security headers like every response)."""
+    if request.environ.get(ADD_SLASH_ENVIRON_KEY):
+        query = request.query_string.decode("latin-1")
+        return redirect(request.script_root + "/" + (f"?{query}" if query else ""), code=301)
+    return None
+
+
 def init_app(app: Flask) -> None:
     app.wsgi_app = LanguagePrefixMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.before_request(_english_home_with_slash)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
     @app.context_processor

@@ -59,6 +59,7 @@ def test_the_english_home_has_one_form(client):
     response = client.get("/en?x=1")
     assert response.status_code == 301
     assert response.headers["Location"] == "/en/?x=1"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     html = client.get("/en/comprendre").get_data(as_text=True)
     assert 'href="/en/"' in html  # site name and breadcrumb link to /en/, never /en
     assert 'href="/en"' not in html
