@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
-from registry.search import BACKENDS, SearchQuery, WhooshBackend
+from registry.search import BACKENDS, SearchQuery, check_config
+from registry.search_whoosh import WhooshBackend
 
 
 def doc(id: int, title: str, summary: str = "", **extra) -> dict:
@@ -17,7 +19,7 @@ def doc(id: int, title: str, summary: str = "", **extra) -> dict:
             "sponsor_name": "Organisme", "sponsor_slug": "o", "sponsor_kind": "hopital",
             "city": "Lyon", "themes": ["cardiologie"], "sources": ["DCIR"], "status": "en-cours",
             "year_authorised": 2024, "uses_ai": False, "has_results": False,
-            "results_overdue": False, "overdue_months": 0,
+            "results_due_on": None,
             "updated_at": datetime(2026, 1, 1, tzinfo=UTC).replace(day=1 + id % 28),
             "created_at": datetime(2025, 1, 1, tzinfo=UTC), "result_kinds": []}
     base.update(extra)
@@ -30,8 +32,8 @@ CORPUS = [
         themes=["oncologie"], sources=["ESME", "PMSI-MCO"], uses_ai=True, status="termine",
         has_results=True),
     doc(3, "Asthme des enfants", "Les enfants asthmatiques et la pollution.",
-        themes=["pediatrie", "sante-environnement"], status="termine", results_overdue=True,
-        overdue_months=7),
+        themes=["pediatrie", "sante-environnement"], status="termine",
+        results_due_on=date(2025, 3, 1)),
     doc(4, "Données de santé et cardiologie", "Les donnees du SNDS en cardiologie.",
         year_authorised=2021),
     doc(5, "Titre <script>alert(1)</script>", "Résumé avec <b>balises</b> et hôpital."),
@@ -63,11 +65,53 @@ def test_same_results_for_word_forms(backend, a, b):
 
 
 def test_title_is_boosted(backend):
-    assert ids(backend, text="cardiologie")[0] == 4
+    # 11 has the word once, in its title; 12 has it five times, in its summary only.
+    backend.index([
+        doc(11, "Cardiologie de l'enfant", "Une étude des enfants suivis à l'hôpital."),
+        doc(12, "Parcours de soins", "Cardiologie, cardiologie interventionnelle : la "
+            "cardiologie des adultes et la cardiologie des enfants, en cardiologie."),
+    ])
+    ranked = ids(backend, text="cardiologie")
+    assert ranked.index(11) < ranked.index(12)
 
 
 def test_reference_finds_the_project_first(backend):
-    assert ids(backend, text="HDH-2024-0003")[0] == 3
+    # 13's summary cites 3's reference twice; 3 only carries it as its reference.
+    backend.index([doc(13, "Suite d'un projet", "Ce projet prolonge HDH-2024-0003. Les "
+                       "résultats de HDH-2024-0003 sont repris.")])
+    ranked = ids(backend, text="HDH-2024-0003")
+    assert ranked[0] == 3 and 13 in ranked
+
+
+def test_overdue_is_judged_on_the_day_of_the_search(tmp_path):
+    engine = WhooshBackend(tmp_path / "index")
+    engine.index([doc(21, "Sans résultat", results_due_on=date(2026, 3, 1)),
+                  doc(22, "Avec résultat", results_due_on=date(2026, 3, 1), has_results=True),
+                  doc(23, "Pas encore dû", results_due_on=date(2027, 1, 1)),
+                  doc(24, "Sans date")])
+    on_the_day = engine.search(SearchQuery(filters={"overdue": ["oui"]},
+                                           today=date(2026, 3, 1)))
+    assert on_the_day.ids == [] and "oui" not in dict(on_the_day.facets["overdue"])
+    # the next day, with no write to the index in between
+    next_day = engine.search(SearchQuery(filters={"overdue": ["oui"]}, today=date(2026, 3, 2)))
+    assert next_day.ids == [21]
+    assert dict(next_day.facets["overdue"]) == {"oui": 1, "non": 3}
+    everything = engine.search(SearchQuery(today=date(2027, 1, 2)))
+    assert dict(everything.facets["overdue"]) == {"oui": 2, "non": 2}
+    assert engine.matching_ids(SearchQuery(filters={"overdue": ["oui"]}, sort="reference",
+                                           today=date(2027, 1, 2))) == [23, 21]
+
+
+def test_matching_ids_returns_every_match_in_order(backend):
+    backend.index([doc(i, f"Projet hôpital {i}") for i in range(100, 160)])
+    query = SearchQuery(text="hôpital", sort="reference", per_page=5)
+    every = backend.matching_ids(query)
+    assert len(every) == 62 and every == sorted(every, reverse=True)
+    pages = [backend.search(SearchQuery(text="hôpital", sort="reference", per_page=5,
+                                        page=n)).ids for n in range(1, 14)]
+    assert [i for page in pages for i in page] == every
+    relevance = backend.matching_ids(SearchQuery(text="hôpital"))
+    assert relevance[:20] == backend.search(SearchQuery(text="hôpital")).ids
 
 
 def test_highlights_mark_matches_and_escape_text(backend):
@@ -115,6 +159,40 @@ def test_pagination_edges(backend):
 def test_hostile_queries_never_raise(backend, text):
     result = backend.search(SearchQuery(text=text, filters={"status": ["nope"], "x": ["y"]}))
     assert result.total >= 0
+
+
+def test_check_config_names_the_problems(tmp_path):
+    assert check_config({"SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_DIR": str(tmp_path)}) == []
+    assert check_config({"SEARCH_INDEX_DIR": str(tmp_path / "new" / "dir")}) == []
+    [unknown] = check_config({"SEARCH_BACKEND": "elastic", "SEARCH_INDEX_DIR": str(tmp_path)})
+    assert "'elastic'" in unknown and "whoosh" in unknown
+    assert check_config({"SEARCH_BACKEND": "whoosh", "SEARCH_INDEX_DIR": ""})
+    assert "relative" in check_config({"SEARCH_INDEX_DIR": "instance/search"})[0]
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    assert "not a directory" in check_config({"SEARCH_INDEX_DIR": str(a_file)})[0]
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        problems = check_config({"SEARCH_INDEX_DIR": str(locked / "search")})
+        if os.geteuid() != 0:  # root writes anywhere
+            assert "not writable" in problems[0]
+    finally:
+        locked.chmod(0o700)
+
+
+def test_an_index_with_an_older_schema_is_not_taken_for_a_current_one(tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, Schema
+
+    engine = WhooshBackend(tmp_path / "index")
+    engine.index([doc(1, "Premier")])
+    assert engine.exists()
+    old = tmp_path / "index" / "index-old"
+    old.mkdir()
+    whoosh_index.create_in(str(old), Schema(key=ID(unique=True, stored=True)))
+    engine._swap(old)
+    assert not engine.exists()  # so `flask registry reindex --if-missing` rebuilds it
 
 
 def test_suggestion_for_a_misspelling(backend):
