@@ -9,33 +9,49 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from registry import presenters, service
+from registry import presenters, search, service, views
 from registry.feeds import FeedEntry, atom_feed
 from registry.listing import ListingParams
+from registry.models import Project
 from registry.openapi import openapi_document
-from registry.views import read_listing, run_search, validators
+from registry.views import read_listing, run_search, search_query, unchanged, validators
 from website.extensions import csrf, db
-from website.http_cache import add_cors, not_modified, with_validators
+from website.http_cache import add_cors, make_etag, with_validators
 
 bp = Blueprint("registry_api", __name__)
 csrf.exempt(bp)
-LICENCE = {"name": "Licence Ouverte 2.0 (etalab-2.0)",
+LICENCE = {"name": "Licence Ouverte 2.0 (etalab-2.0)", "id": "etalab-2.0",
            "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"}
+# HealthDCAT-AP's controlled vocabulary of health data categories, one per EHDS art. 51(1)
+# point: HRAD administrative data (claims, reimbursements, hospital stays), MRMR medical and
+# mortality registries, PHDR population-based public health registries, EHRS electronic health
+# records, RQSH research cohorts and surveys.
+HEALTH_CATEGORY = "https://hdeu-dcat.data.health.europa.eu/resource/authority/healthcategories/"
+HEALTH_CATEGORIES = {
+    "DCIR": "HRAD", "PMSI-MCO": "HRAD", "PMSI-SMR": "HRAD", "PMSI-HAD": "HRAD",
+    "PMSI-PSY": "HRAD", "CEPIDC": "MRMR", "SI-DEP": "PHDR", "VAC-SI": "PHDR",
+    "BNDMR": "MRMR", "ESME": "EHRS", "OSCOUR": "PHDR", "ATU-CBPC": "RQSH", "E-SIS": "PHDR",
+    "HEPATHER": "RQSH", "E-MUST": "MRMR",
+}
 CSV_COLUMNS = [
     "reference", "titre", "resume", "objectif", "interet_public", "promoteur", "promoteur_type",
     "promoteur_ville", "responsable_traitement", "financeurs", "sources", "population",
     "periode_debut", "periode_fin", "intelligence_artificielle", "appariement", "base_legale",
     "but_commercial", "lieu_traitement", "oppositions_appliquees", "raison_exception",
-    "themes", "statut", "decision_cnil", "date_autorisation", "fin_prevue",
-    "fin_traitement", "date_limite_opposition", "nombre_resultats", "resultats_dus_le",
-    "resultats_en_retard", "mois_de_retard", "url", "mis_a_jour",
+    "lieu_traitement_precision", "themes", "statut", "etapes", "decision_cnil",
+    "date_autorisation", "fin_prevue", "fin_traitement", "date_limite_opposition",
+    "nombre_resultats", "resultats", "resultats_dus_le", "resultats_en_retard",
+    "mois_de_retard", "url", "mis_a_jour", "licence",
 ]
+CHUNK = 500  # projects loaded per query by the exports
 
 
 def site_url() -> str:
@@ -43,10 +59,13 @@ def site_url() -> str:
 
 
 def conditional(build, mimetype: str, max_age: int = 300, cors: bool = True,
-                filename: str | None = None) -> Response:
-    """Answer 304 when the client is current, else build the body; add CORS and licence."""
-    etag, changed = validators(mimetype)
-    response = not_modified(etag, changed)
+                filename: str | None = None, daily: bool = False) -> Response:
+    """Answer 304 when the client is current, else build the body; add CORS and licence.
+
+    ``daily``: the body depends on today's date (overdue results), see ``views.validators``.
+    """
+    etag, changed = validators(mimetype, daily=daily)
+    response = unchanged(etag, changed, max_age=max_age)
     if response is None:
         body = build()
         response = make_response(body)
@@ -61,20 +80,16 @@ def conditional(build, mimetype: str, max_age: int = 300, cors: bool = True,
     return add_cors(response) if cors else response
 
 
-def matching_projects(params: ListingParams):
-    """Every project that matches the listing's search and filters (not only one page)."""
+def matching_projects(params: ListingParams) -> Iterator[Project]:
+    """Every project that matches the listing's search and filters (not only one page), in
+    the listing's order: the ids come from one search, the rows are loaded in chunks."""
     if not params.active:
-        return service.all_projects(db.session)
-    ids: list[int] = []
-    page = 1
-    while True:
-        result = run_search(ListingParams(text=params.text, filters=params.filters,
-                                          sort=params.sort, page=page, per_page=100))
-        ids.extend(result.ids)
-        if page >= result.pages:
-            break
-        page += 1
-    return service.projects_by_ids(db.session, ids, full=True)
+        yield from service.all_projects(db.session)
+        return
+    backend = search.get_search_backend(current_app._get_current_object())  # type: ignore[attr-defined]
+    ids = backend.matching_ids(search_query(params))
+    for start in range(0, len(ids), CHUNK):
+        yield from service.projects_by_ids(db.session, ids[start:start + CHUNK], full=True)
 
 
 def _json(data: object) -> str:
@@ -98,8 +113,9 @@ def api_projects():
         if params.page < result.pages:
             links["next"] = f"{base}?{params.query_string(page=params.page + 1)}"
         links["last"] = f"{base}?{params.query_string(page=result.pages)}"
+        today = views._today()
         return _json({
-            "data": [presenters.project_summary_json(p, site_url()) for p in projects],
+            "data": [presenters.project_summary_json(p, site_url(), today) for p in projects],
             "meta": {"total": result.total, "page": params.page, "per_page": params.per_page,
                      "pages": result.pages, "facets": {k: [{"value": v, "count": c}
                                                            for v, c in values]
@@ -108,7 +124,7 @@ def api_projects():
             "links": links,
         })
 
-    return conditional(build, "application/json")
+    return conditional(build, "application/json", daily=True)
 
 
 @bp.route("/api/v1/projects/<reference>")
@@ -116,8 +132,9 @@ def api_project(reference: str):
     project = service.get_project(db.session, reference)
     if project is None:
         abort(404)
-    return conditional(lambda: _json({"data": presenters.project_detail_json(project, site_url()),
-                                      "meta": {"licence": LICENCE}}), "application/json")
+    return conditional(lambda: _json({"data": presenters.project_detail_json(
+        project, site_url(), views._today()), "meta": {"licence": LICENCE}}),
+        "application/json", daily=True)
 
 
 @bp.route("/api/v1/sources")
@@ -139,7 +156,24 @@ def openapi():
 
 @bp.route("/donnees-ouvertes")
 def api_page():
-    return render_template("registry/api.html", licence=LICENCE, site_url=site_url())
+    """The open-data page: static text, so its validators are the files it is made of."""
+    changed = datetime.fromtimestamp(max(
+        (path.stat().st_mtime for path in _api_page_files() if path.exists()), default=0),
+        tz=UTC)
+    etag = make_etag(changed.timestamp(), get_locale(), request.path)
+    response = unchanged(etag, changed, max_age=3600)
+    if response is None:
+        response = with_validators(make_response(render_template(
+            "registry/api.html", licence=LICENCE, site_url=site_url())), etag, changed,
+            max_age=3600)
+    return response
+
+
+def _api_page_files() -> list[Path]:
+    root = Path(current_app.root_path).parent
+    return [Path(bp.root_path) / "templates" / "registry" / "api.html",
+            *root.glob("translations/registry/*/LC_MESSAGES/messages.mo"),
+            root / "website" / "templates" / "base.html"]
 
 
 @bp.after_app_request
@@ -161,8 +195,9 @@ def export_csv():
         buffer.write("\ufeff")  # so Excel reads UTF-8
         writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
+        today = views._today()
         for project in matching_projects(params):
-            state = service.results_status(project)
+            state = service.results_status(project, today)
             writer.writerow([
                 project.reference, project.title, project.summary, project.objective,
                 project.public_interest, project.sponsor.name, str(project.sponsor.kind),
@@ -174,19 +209,32 @@ def export_csv():
                 str(project.legal_basis), "oui" if project.commercial else "non",
                 str(project.processing_location),
                 "oui" if project.objections_applied else "non",
-                project.objection_exception_reason, "|".join(project.themes or []),
-                str(project.status), project.cnil_decision,
+                project.objection_exception_reason, project.processing_location_detail,
+                "|".join(project.themes or []), str(project.status),
+                "|".join(f"{e.happened_on.isoformat()} {e.status}"
+                         for e in project.status_events),
+                project.cnil_decision,
                 (project.authorised_on or "") and project.authorised_on.isoformat(),
                 (project.planned_end or "") and project.planned_end.isoformat(),
                 (project.processing_ended_on or "") and project.processing_ended_on.isoformat(),
                 (project.objection_deadline or "") and project.objection_deadline.isoformat(),
-                len(project.results), state.due_on.isoformat() if state.due_on else "",
+                len(project.results),
+                "|".join(_result_link(r) for r in project.results),
+                state.due_on.isoformat() if state.due_on else "",
                 "oui" if state.overdue else "non", state.overdue_months,
                 f"{site_url()}/projets/{project.reference}", project.updated_at.isoformat(),
+                LICENCE["id"],
             ])
         return buffer.getvalue()
 
-    return conditional(build, "text/csv", filename="registre-projets.csv")
+    return conditional(build, "text/csv", filename="registre-projets.csv", daily=True)
+
+
+def _result_link(result) -> str:
+    """A result as one CSV cell item: its DOI link, else its URL, else its title."""
+    if result.doi:
+        return f"https://doi.org/{result.doi}"
+    return result.url or result.title
 
 
 @bp.route("/projets.json")
@@ -194,9 +242,9 @@ def export_json():
     params = read_listing()
     return conditional(lambda: _json({
         "licence": LICENCE, "generated_from": f"{site_url()}/projets",
-        "data": [presenters.project_detail_json(p, site_url())
+        "data": [presenters.project_detail_json(p, site_url(), views._today())
                  for p in matching_projects(params)]}),
-        "application/json", filename="registre-projets.json")
+        "application/json", filename="registre-projets.json", daily=True)
 
 
 @bp.route("/projets.atom")
@@ -247,7 +295,7 @@ def feed():
             author=_("Plateforme des données de santé (démonstration)"),
             rights=LICENCE["name"])
 
-    return conditional(build, "application/atom+xml")
+    return conditional(build, "application/atom+xml", daily=True)
 
 
 @bp.route("/sources.jsonld")
@@ -272,8 +320,8 @@ def dcat_catalogue():
                                       "data-theme/HEAL"},
                 "dct:spatial": {"@id": "http://publications.europa.eu/resource/authority/"
                                        "country/FRA"},
-                "healthdcatap:healthCategory": "Electronic health records" if source.kind ==
-                "base-principale" else "Registries",
+                "healthdcatap:healthCategory": {"@id": HEALTH_CATEGORY + HEALTH_CATEGORIES.get(
+                    source.code, "HRAD" if source.kind == "base-principale" else "MRMR")},
                 "dct:type": str(source.kind),
             })
         return _json({

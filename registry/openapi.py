@@ -29,6 +29,7 @@ PROJECT_SUMMARY_PROPERTIES = {
     "uses_ai": {"type": "boolean"},
     "authorised_on": NULLABLE_DATE,
     "results_count": {"type": "integer", "minimum": 0},
+    "processing_ended_on": NULLABLE_DATE,
     "results_due_on": NULLABLE_DATE,
     "results_overdue": {"type": "boolean"},
     "results_overdue_months": {"type": "integer", "minimum": 0},
@@ -49,7 +50,7 @@ DETAIL_EXTRA = {
     "processing_location_detail": {"type": "string"},
     "objections_applied": {"type": "boolean"}, "objection_exception_reason": NULLABLE_STRING,
     "cnil_decision": NULLABLE_STRING, "planned_end": NULLABLE_DATE,
-    "processing_ended_on": NULLABLE_DATE, "objection_deadline": NULLABLE_DATE,
+    "objection_deadline": NULLABLE_DATE,
     "created_at": {"type": "string", "format": "date-time"},
     "status_history": {"type": "array", "items": {
         "type": "object", "required": ["status", "date", "decision_number", "note"],
@@ -91,8 +92,11 @@ SOURCE = {
                    "url": {"type": "string"}, "projects_count": {"type": "integer"}},
     "additionalProperties": False,
 }
-LICENCE = {"type": "object", "required": ["name", "url"],
-           "properties": {"name": {"type": "string"}, "url": {"type": "string"}}}
+LICENCE = {"type": "object", "required": ["name", "id", "url"],
+           "properties": {"name": {"type": "string"},
+                          "id": {"type": "string", "description": "SPDX identifier"},
+                          "url": {"type": "string", "format": "uri"}},
+           "additionalProperties": False}
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["status", "title", "message"],
     "properties": {"status": {"type": "integer"}, "title": {"type": "string"},

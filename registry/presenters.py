@@ -51,6 +51,12 @@ FIELD_LABELS = {
     "status_events": _l("Étapes"), "results": _l("Résultats"),
 }
 
+# Fields whose values are free text written in French (marked lang="fr" on other languages).
+FRENCH_TEXT_FIELDS = frozenset({
+    "title", "summary", "objective", "public_interest", "sponsor", "controller", "funders",
+    "population", "processing_location_detail", "objection_exception_reason", "results",
+})
+
 
 def facet_label(facet: str, value: str, source_names: dict[str, str] | None = None) -> str:
     try:
@@ -105,6 +111,7 @@ def project_summary_json(project: Project, site_url: str, today: date | None = N
         "uses_ai": project.uses_ai,
         "authorised_on": _iso(project.authorised_on),
         "results_count": len(project.results),
+        "processing_ended_on": _iso(project.processing_ended_on),
         "results_due_on": _iso(state.due_on),
         "results_overdue": state.overdue,
         "results_overdue_months": state.overdue_months,
@@ -130,7 +137,6 @@ def project_detail_json(project: Project, site_url: str, today: date | None = No
         "objection_exception_reason": project.objection_exception_reason or None,
         "cnil_decision": project.cnil_decision or None,
         "planned_end": _iso(project.planned_end),
-        "processing_ended_on": _iso(project.processing_ended_on),
         "objection_deadline": _iso(project.objection_deadline),
         "created_at": _iso(project.created_at),
         "status_history": [

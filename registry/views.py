@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     g,
@@ -16,6 +17,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from registry import presenters, search, service
 from registry.charts import Bar, column_chart, horizontal_bar_chart
@@ -28,26 +30,48 @@ bp = Blueprint("registry", __name__, template_folder="templates", static_folder=
                static_url_path="/static/registry")
 
 
+MAX_AGE = 300  # seconds a shared cache may keep a register response without asking again
+
+
 def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def validators(*parts: object) -> tuple[str, datetime | None]:
+def validators(*parts: object, daily: bool = False) -> tuple[str, datetime | None]:
     """ETag and Last-Modified of a register response: the register's last change, the language,
-    the day (results become overdue with time), the URL and whatever else ``parts`` adds."""
+    the URL and whatever else ``parts`` adds.
+
+    ``daily`` marks responses that depend on today's date (overdue results, objection
+    windows): their ETag includes the day and their Last-Modified is at least the start of
+    today (UTC), so a copy from yesterday is never answered "not modified".
+    """
     changed = service.last_change(db.session)
-    return make_etag(changed, get_locale(), _today(), request.path, request.query_string,
-                     *parts), changed
+    today = _today()
+    if daily:
+        start = datetime(today.year, today.month, today.day, tzinfo=UTC)
+        changed = max(changed, start) if changed else start
+    return make_etag(changed, get_locale(), today if daily else "", request.path,
+                     request.query_string, *parts), changed
 
 
-def cached(template: str, *parts: object, **context):
+def unchanged(etag: str, changed: datetime | None, max_age: int = MAX_AGE) -> Response | None:
+    """A 304 when the client's copy is current, with the headers a 200 would have had for
+    caches (RFC 9110 §15.4.5: Cache-Control and Vary)."""
+    response = not_modified(etag, changed)
+    if response is not None:
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+        response.vary.add("Accept-Encoding")
+    return response
+
+
+def cached(template: str, *parts: object, daily: bool = False, **context):
     """Render ``template`` unless the client's copy is current (ETag / Last-Modified)."""
-    etag, changed = validators(*parts)
-    unchanged = not_modified(etag, changed)
-    if unchanged is not None:
-        return unchanged
+    etag, changed = validators(*parts, daily=daily)
+    response = unchanged(etag, changed)
+    if response is not None:
+        return response
     response = make_response(render_template(template, **context))
-    return with_validators(response, etag, changed)
+    return with_validators(response, etag, changed, max_age=MAX_AGE)
 
 
 def source_names() -> dict[str, str]:
@@ -68,18 +92,39 @@ def read_listing() -> ListingParams:
 
 def run_search(params: ListingParams) -> search.SearchResult:
     backend = search.get_search_backend(current_app._get_current_object())  # type: ignore[attr-defined]
-    return backend.search(search.SearchQuery(
-        text=params.text, filters=params.filters, sort=params.search_sort(),
-        page=params.page, per_page=params.per_page))
+    return backend.search(search_query(params))
+
+
+def search_query(params: ListingParams) -> search.SearchQuery:
+    return search.SearchQuery(text=params.text, filters=params.filters,
+                              sort=params.search_sort(), page=params.page,
+                              per_page=params.per_page, today=_today())
+
+
+def facet_choices(params: ListingParams, result: search.SearchResult
+                  ) -> dict[str, list[tuple[str, int]]]:
+    """Facet → (value, count) to draw: values with matches, and always the selected ones
+    (with their count, even 0), so a filter never disappears from the form."""
+    choices: dict[str, list[tuple[str, int]]] = {}
+    for facet in FACET_PARAMS.values():
+        counts = list(result.facets.get(facet, []))
+        if facet == "overdue":
+            counts = [(v, c) for v, c in counts if v == "oui"]
+        present = {value for value, _count in counts}
+        counts += [(value, 0) for value in params.filters.get(facet, []) if value not in present]
+        if facet == "year":
+            counts.sort(key=lambda kv: kv[0], reverse=True)
+        choices[facet] = counts
+    return choices
 
 
 @bp.route("/projets")
 def project_list():
     params = read_listing()
-    etag, changed = validators("list")
-    unchanged = not_modified(etag, changed)
-    if unchanged is not None:
-        return unchanged
+    etag, changed = validators("list", daily=True)
+    response = unchanged(etag, changed)
+    if response is not None:
+        return response
     result = run_search(params)
     projects = service.projects_by_ids(db.session, result.ids)
     names = source_names()
@@ -89,11 +134,12 @@ def project_list():
         states={p.id: service.results_status(p, today) for p in projects},
         facet_label=lambda f, v: presenters.facet_label(f, v, names),
         facet_titles=presenters.FACET_TITLES, source_names=names,
+        choices=facet_choices(params, result),
         facet_params={facet: param for param, facet in FACET_PARAMS.items()},
         sorts=[("pertinence", _("Pertinence")), ("recent", _("Mises à jour récentes")),
                ("titre", _("Titre")), ("reference", _("Référence")), ("annee", _("Année"))],
     ))
-    return with_validators(response, etag, changed)
+    return with_validators(response, etag, changed, max_age=MAX_AGE)
 
 
 def _project_or_404(reference: str):
@@ -108,10 +154,16 @@ def project_detail(reference: str):
     project = _project_or_404(reference)
     today = _today()
     site = current_app.config["SITE_URL"]
+    accepts = service.accepts_objections(project, today)
+    deadline = project.objection_deadline
     return cached(
-        "registry/detail.html", project=project,
+        "registry/detail.html", daily=True, project=project,
         state=service.results_status(project, today),
-        accepts_objections=service.accepts_objections(project, today),
+        accepts_objections=accepts,
+        # The day after the last day a per-project objection was possible.
+        objections_closed_since=(deadline + timedelta(days=1)
+                                 if project.objections_applied and deadline
+                                 and today > deadline else None),
         statuses=list(ProjectStatus), themes=THEMES,
         json_ld=json.dumps(_json_ld(project, site), ensure_ascii=False).replace("</", "<\\/"),
     )
@@ -136,21 +188,43 @@ def project_versions(reference: str):
                   changes=changes, revisions=project.revisions)
 
 
+# schema.org MedicalStudyStatus for each step. A study of existing data recruits nobody:
+# "ActiveNotRecruiting" is the honest value while data are being worked on; before any data
+# is available a project is "NotYetRecruiting" (not started); a project stopped before any
+# data was made available is "Withdrawn" (ClinicalTrials.gov: halted before enrolment), after
+# that "Terminated" (halted prematurely).
+STUDY_STATUS = {
+    "depose": "NotYetRecruiting", "avis-favorable": "NotYetRecruiting",
+    "avis-reserves": "NotYetRecruiting", "autorise": "NotYetRecruiting",
+    "avis-defavorable": "Withdrawn", "donnees-disponibles": "ActiveNotRecruiting",
+    "en-cours": "ActiveNotRecruiting", "termine": "Completed", "abandonne": "Terminated",
+}
+
+
+def study_status(project) -> str:
+    """The schema.org MedicalStudyStatus IRI of a project."""
+    status = str(project.status)
+    name = STUDY_STATUS.get(status, "NotYetRecruiting")
+    if status == "abandonne" and not any(
+            str(e.status) in ("donnees-disponibles", "en-cours") for e in project.status_events):
+        name = "Withdrawn"
+    return f"https://schema.org/{name}"
+
+
 def _json_ld(project, site_url: str) -> dict:
-    status_map = {"termine": "Completed", "abandonne": "Withdrawn", "en-cours": "Recruiting",
-                  "donnees-disponibles": "ActiveNotRecruiting", "autorise": "NotYetRecruiting",
-                  "avis-defavorable": "Terminated"}
     return {
         "@context": "https://schema.org",
         "@type": "MedicalStudy",
         "identifier": project.reference,
         "name": project.title,
         "description": project.summary,
+        "inLanguage": "fr",
         "url": f"{site_url}/projets/{project.reference}",
         "sponsor": {"@type": "Organization", "name": project.sponsor.name,
                     "address": project.sponsor.city or None},
-        "status": status_map.get(str(project.status), "NotYetRecruiting"),
-        "healthCondition": [str(THEMES.get(t, t)) for t in project.themes or []],
+        "status": study_status(project),
+        "healthCondition": [{"@type": "MedicalCondition", "name": str(THEMES.get(t, t))}
+                            for t in project.themes or []],
         "studySubject": project.population or None,
         "dateModified": project.updated_at.isoformat(),
         "studyLocation": {"@type": "AdministrativeArea", "name": "France"},
@@ -180,7 +254,8 @@ def organisation_detail(slug: str):
         abort(404)
     today = _today()
     projects = sorted(organisation.projects, key=lambda p: p.reference, reverse=True)
-    return cached("registry/organisation.html", organisation=organisation, projects=projects,
+    return cached("registry/organisation.html", daily=True, organisation=organisation,
+                  projects=projects,
                   record=service.sponsor_record(db.session, organisation, today),
                   states={p.id: service.results_status(p, today) for p in projects})
 
@@ -189,7 +264,10 @@ def organisation_detail(slug: str):
 def statistics():
     figures = service.statistics(db.session)
     names = source_names()
-    ranking = service.sponsor_ranking(db.session, minimum_due=2)
+    # Sponsors with at least two projects due, and any sponsor with an overdue result (a
+    # single late project must not hide its sponsor).
+    ranking = [record for record in service.sponsor_ranking(db.session, today=_today())
+               if record.due >= 2 or record.overdue]
     charts = {
         "year": column_chart([Bar(k, v) for k, v in figures["year"]],
                              title=_("Projets par année d'autorisation"), chart_id="chart-year"),
@@ -208,8 +286,8 @@ def statistics():
     objection_stats = public_statistics(db.session)
     status_rows = [(ProjectStatus(k).label, v) for k, v in figures["status"]]
     theme_rows = [(str(THEMES.get(k, k)), v) for k, v in figures["theme"]]
-    return cached("registry/statistics.html", figures=figures, charts=charts, names=names,
-                  status_rows=status_rows, theme_rows=theme_rows,
+    return cached("registry/statistics.html", daily=True, figures=figures, charts=charts,
+                  names=names, status_rows=status_rows, theme_rows=theme_rows,
                   ranking=ranking, themes=THEMES, statuses=ProjectStatus,
                   objection_stats=objection_stats, kinds=OrganisationKind)
 
@@ -219,8 +297,24 @@ def status_label(value: str) -> str:
     return ProjectStatus(value).label
 
 
+def french_content() -> Markup:
+    """` lang="fr"` for an element holding register text (always written in French) on a page
+    in another language (WCAG 3.1.2, language of parts); nothing on French pages."""
+    return Markup("") if str(get_locale()) == "fr" else Markup(' lang="fr"')
+
+
+def french_span(text: object) -> Markup:
+    """``text`` (escaped) in a ``<span lang="fr">`` on non-French pages, for French register
+    text inside a translated sentence."""
+    if str(get_locale()) == "fr":
+        return Markup.escape(text)
+    return Markup('<span lang="fr">{}</span>').format(text)
+
+
 @bp.app_context_processor
 def registry_helpers() -> dict:
     return {"theme_label": lambda code: str(THEMES.get(code, code)),
+            "lang_fr": french_content(), "fr_span": french_span,
+            "french_fields": presenters.FRENCH_TEXT_FIELDS,
             "field_label": lambda name: str(presenters.FIELD_LABELS.get(name, name)),
             "value_label": presenters.value_label}

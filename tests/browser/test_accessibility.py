@@ -16,6 +16,9 @@ PAGES = [
     "/en/opposition", "/projets?q=hopital&statut=termine", "/projets?retard=oui",
     "/sources", "/sources/DCIR", "/statistiques", "/en/statistiques", "/donnees-ouvertes",
     "/opposition/suivi", "/comprendre/questions-frequentes",
+    # the demo (seed 2026, 80 projects): a project with several versions, and its sponsor
+    "/projets/HDH-2024-8833", "/en/projets/HDH-2024-8833",
+    "/projets/HDH-2024-8833/versions?de=1&a=2", "/organisations/equinox-pharma",
 ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from datetime import date
 
 import feedparser
 import pytest
@@ -43,7 +45,7 @@ def test_pages_render_in_both_languages(client, register, path, prefix):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert f'<html lang="{"en" if prefix else "fr"}">' in html
-    assert "<h1>" in html
+    assert re.search(r"<h1[ >]", html)
 
 
 def _titles(client, query: str) -> list[str]:
@@ -84,6 +86,41 @@ def test_project_page_shows_everything(client, register):
                  "Centre hospitalier universitaire de Valmont", "S'opposer à ce projet",
                  "Historique des modifications", '"@type": "MedicalStudy"'):
         assert text in html, text
+    finished = client.get("/projets/HDH-2021-0003").get_data(as_text=True)
+    assert "Fin du traitement des données</dt><dd>1 janvier 2023</dd>" in finished
+
+
+def _json_ld(html: str) -> dict:
+    return json.loads(html.split('<script type="application/ld+json">')[1].split("</script>")[0])
+
+
+def test_json_ld_uses_schema_org_vocabulary(app, client, register):
+    data = _json_ld(client.get("/projets/HDH-2024-0001").get_data(as_text=True))
+    assert data["status"] == "https://schema.org/ActiveNotRecruiting"  # en cours
+    assert data["healthCondition"] == [{"@type": "MedicalCondition",
+                                       "name": "Santé des enfants"}]
+    finished = _json_ld(client.get("/projets/HDH-2021-0004").get_data(as_text=True))
+    assert finished["status"] == "https://schema.org/Completed"
+    with app.app_context():
+        make_project("HDH-2024-0005", status="abandonne", processing_ended_on="2023-12-01",
+                     authorised_on="", status_events=[
+            {"status": "depose", "date": "2023-10-01"},
+            {"status": "abandonne", "date": "2023-12-01"}])
+    stopped = _json_ld(client.get("/projets/HDH-2024-0005").get_data(as_text=True))
+    assert stopped["status"] == "https://schema.org/Withdrawn"  # before any data
+
+
+def test_a_passed_objection_deadline_is_said(app, client, register, frozen_today):
+    with app.app_context():
+        make_project("HDH-2024-0006", objection_deadline="2026-03-15")
+    frozen_today(date(2026, 3, 15))
+    html = client.get("/projets/HDH-2024-0006").get_data(as_text=True)
+    assert "S'opposer à ce projet" in html and "Possible jusqu'au 15 mars 2026" in html
+    frozen_today(date(2026, 3, 16))
+    html = client.get("/projets/HDH-2024-0006").get_data(as_text=True)
+    assert "S'opposer à ce projet</a>" not in html
+    assert ("Il n'est plus possible de s'opposer à ce projet depuis le 16 mars 2026 "
+            "(date limite : 15 mars 2026).") in html.replace("&#39;", "'")
 
 
 def test_project_reference_is_case_insensitive_and_unknown_is_404(client, register):
@@ -147,17 +184,66 @@ def test_cors_on_api_gets(client, register):
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
 
 
-@pytest.mark.parametrize("path", ["/projets", "/projets/HDH-2024-0001", "/api/v1/projects",
-                                  "/api/v1/sources", "/projets.csv", "/projets.json",
-                                  "/projets.atom", "/sources.jsonld", "/sitemap.xml",
-                                  "/statistiques", "/en/projets"])
+@pytest.mark.parametrize("path", [
+    "/projets", "/projets/HDH-2024-0001", "/api/v1/projects", "/api/v1/sources",
+    "/projets.csv", "/projets.json", "/projets.atom", "/sources.jsonld", "/sitemap.xml",
+    "/statistiques", "/en/projets", "/sources/DCIR", "/sources",
+    "/organisations/centre-hospitalier-universitaire-de-valmont",
+    "/projets/HDH-2024-0001/versions?de=1&a=1", "/api/v1/openapi.json", "/donnees-ouvertes",
+    "/api/v1/projects/HDH-2024-0001", "/en/donnees-ouvertes"])
 def test_conditional_requests_give_304(client, register, path):
     first = client.get(path)
-    assert first.status_code == 200 and first.headers["ETag"]
+    assert first.status_code == 200 and first.headers["ETag"] and first.headers["Last-Modified"]
     again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
+    # a 304 tells caches what the 200 did (RFC 9110 §15.4.5)
+    assert again.headers["Cache-Control"] == first.headers["Cache-Control"]
+    assert again.headers["Vary"] == first.headers["Vary"]
+    assert again.headers["ETag"] == first.headers["ETag"]
     since = client.get(path, headers={"If-Modified-Since": first.headers["Last-Modified"]})
     assert since.status_code == 304
+
+
+@pytest.fixture
+def frozen_today(monkeypatch):
+    """Set the register's "today" (views and API) to a given date."""
+    from registry import views
+
+    def freeze(day: date) -> None:
+        monkeypatch.setattr(views, "_today", lambda: day)
+
+    return freeze
+
+
+def test_overdue_follows_the_calendar_without_reindexing(client, register, frozen_today):
+    # HDH-2021-0003: processing ended 2023-01-01, no result: due 2024-07-01 (18 months).
+    frozen_today(date(2024, 7, 1))
+    html = client.get("/projets?retard=oui").get_data(as_text=True)
+    assert "Aucun projet ne correspond" in html
+    assert client.get("/api/v1/projects?retard=oui").json["meta"]["total"] == 0
+    frozen_today(date(2024, 7, 2))
+    html = client.get("/projets?retard=oui").get_data(as_text=True)
+    assert "Chutes des personnes âgées" in html and "1 projet" in html
+    facets = client.get("/api/v1/projects").json["meta"]["facets"]["overdue"]
+    assert {"value": "oui", "count": 1} in facets
+    assert client.get("/api/v1/projects?retard=oui").json["meta"]["total"] == 1
+
+
+def test_date_dependent_pages_change_last_modified_each_day(client, register, frozen_today):
+    frozen_today(date(2030, 5, 1))
+    first = client.get("/projets/HDH-2021-0003")
+    assert first.headers["Last-Modified"] == "Wed, 01 May 2030 00:00:00 GMT"
+    frozen_today(date(2030, 5, 2))
+    later = client.get("/projets/HDH-2021-0003",
+                       headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert later.status_code == 200
+    assert later.headers["Last-Modified"] == "Thu, 02 May 2030 00:00:00 GMT"
+    assert later.headers["ETag"] != first.headers["ETag"]
+    # a page that does not depend on the date keeps its validators
+    source = client.get("/sources/DCIR")
+    frozen_today(date(2030, 5, 3))
+    assert client.get("/sources/DCIR", headers={"If-None-Match": source.headers["ETag"]}
+                      ).status_code == 304
 
 
 def test_a_change_invalidates_the_etag(app, client, register):
@@ -174,6 +260,12 @@ def test_csv_is_excel_friendly_and_licensed(client, register):
     assert "etalab" in response.headers["Link"]
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     assert len(rows) == 4 and rows[0]["reference"] == "HDH-2021-0003"
+    assert all(row["licence"] == "etalab-2.0" for row in rows)
+    published = next(row for row in rows if row["reference"] == "HDH-2021-0004")
+    assert published["nombre_resultats"] == "1"
+    assert published["resultats"] == "https://doi.org/10.1/x"
+    assert published["etapes"].startswith("2023-10-01 depose|")
+    assert "lieu_traitement_precision" in rows[0]
     filtered = client.get("/projets.csv?theme=oncologie").data.decode("utf-8-sig")
     assert len(list(csv.DictReader(io.StringIO(filtered), delimiter=";"))) == 1
 
@@ -181,7 +273,44 @@ def test_csv_is_excel_friendly_and_licensed(client, register):
 def test_json_export(client, register):
     data = json.loads(client.get("/projets.json").data)
     assert data["licence"]["name"].startswith("Licence Ouverte 2.0")
+    assert data["licence"]["id"] == "etalab-2.0"
     assert len(data["data"]) == 4
+    searched = json.loads(client.get("/projets.json?q=hopital&tri=titre").data)
+    assert [p["reference"] for p in searched["data"]] == ["HDH-2024-0002", "HDH-2024-0001"]
+
+
+def test_exports_load_every_match_with_one_search(app, client, register, monkeypatch):
+    from registry import search, service
+
+    with app.app_context():
+        backend = search.get_search_backend(app)
+    calls = {"search": 0, "matching_ids": 0}
+    for name in calls:
+        original = getattr(backend, name)
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(backend, name, counted)
+    monkeypatch.setattr("registry.api.CHUNK", 1)
+    loads = []
+    original_load = service.projects_by_ids
+    monkeypatch.setattr(service, "projects_by_ids",
+                        lambda session, ids, **kw: loads.append(ids) or original_load(
+                            session, ids, **kw))
+    rows = client.get("/projets.csv?statut=termine").data.decode("utf-8-sig").splitlines()
+    assert len(rows) == 3  # header and two projects
+    assert calls == {"search": 0, "matching_ids": 1}
+    assert len(loads) == 2 and all(len(chunk) == 1 for chunk in loads)
+
+
+def test_open_data_page_states_the_licence(client, register):
+    html = client.get("/donnees-ouvertes").get_data(as_text=True)
+    assert "Licence Ouverte 2.0 (etalab-2.0)" in html
+    assert "https://www.etalab.gouv.fr/licence-ouverte-open-licence/" in html
+    assert client.get("/api/v1/openapi.json").json["info"]["license"]["identifier"] == \
+        "etalab-2.0"
 
 
 def test_atom_feed_for_any_search(client, register):
@@ -202,6 +331,83 @@ def test_dcat_catalogue(client, register):
     assert data["@type"] == "dcat:Catalog"
     codes = {d["dct:identifier"] for d in data["dcat:dataset"]}
     assert {"DCIR", "PMSI-MCO", "BNDMR", "CEPIDC"} <= codes
+    categories = {d["dct:identifier"]: d["healthdcatap:healthCategory"]["@id"]
+                  for d in data["dcat:dataset"]}
+    assert all(re.match(r"^https?://\S+/healthcategories/[A-Z]{4}$", iri)
+               for iri in categories.values()), categories
+    assert categories["DCIR"].endswith("/HRAD") and categories["CEPIDC"].endswith("/MRMR")
+
+
+def test_filters_stay_selected_even_without_matches(client, register):
+    html = client.get("/projets?statut=depose&retard=oui&par_page=50").get_data(as_text=True)
+    assert "Aucun projet ne correspond" in html
+    filters = html.split('aria-labelledby="facets-title"')[1].split("</aside>")[0]
+    assert re.search(r'name="statut" value="depose" checked', filters)
+    assert re.search(r'name="retard" value="oui" checked', filters)
+    assert 'Demande déposée <span class="count">(0)</span>' in filters
+    assert '<input type="hidden" name="par_page" value="50">' in filters
+    search_form = html.split('role="search"')[1].split("</form>")[0]
+    for hidden in ('name="statut" value="depose"', 'name="retard" value="oui"',
+                   'name="par_page" value="50"'):
+        assert f'<input type="hidden" {hidden}>' in search_form
+    sorted_html = client.get("/projets?tri=titre&theme=oncologie").get_data(as_text=True)
+    search_form = sorted_html.split('role="search"')[1].split("</form>")[0]
+    assert '<input type="hidden" name="tri" value="titre">' in search_form
+
+
+def test_repeated_query_parameters(client, register):
+    assert _titles(client, "theme=oncologie&theme=vieillissement") == [
+        "Chutes des personnes âgées", "Les hôpitaux face au cancer du sein"]
+    once = client.get("/api/v1/projects?statut=termine").json["meta"]["total"]
+    twice = client.get("/api/v1/projects?statut=termine&statut=termine").json["meta"]["total"]
+    assert once == twice == 2
+    # single-valued parameters: the first one counts
+    assert client.get("/api/v1/projects?par_page=1&par_page=50").json["meta"]["per_page"] == 1
+    assert client.get("/api/v1/projects?q=chutes&q=hopital").json["meta"]["total"] == 1
+    for path in ("/projets", "/projets.csv", "/projets.atom", "/projets.json"):
+        assert client.get(f"{path}?page=1&page=2&tri=titre&tri=annee").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/en/projets", "/en/projets/HDH-2024-0002",
+                                  "/en/sources/ESME",
+                                  "/en/organisations/laboratoires-aurore"])
+def test_french_register_text_is_marked_french_on_english_pages(client, register, path):
+    html = client.get(path).get_data(as_text=True)
+    french = {
+        "/en/projets": ['lang="fr">Les hôpitaux face au cancer du sein</a>',
+                        'lang="fr">Laboratoires Aurore</a>',
+                        '<p class="snippet" lang="fr">Ce projet suit les femmes'],
+        "/en/projets/HDH-2024-0002": [
+            '<h1 lang="fr">Les hôpitaux face au cancer du sein</h1>',
+            '<p lang="fr">Ce projet suit les femmes', '<dd lang="fr">Décrire',
+            '<dd lang="fr">Mieux organiser', 'lang="fr">Laboratoires Aurore</a>'],
+        "/en/sources/ESME": ['<h1 lang="fr">', '<dd lang="fr">',
+                             'lang="fr">Les hôpitaux face au cancer du sein</a>'],
+        "/en/organisations/laboratoires-aurore": [
+            '<h1 lang="fr">Laboratoires Aurore</h1>',
+            'lang="fr">Les hôpitaux face au cancer du sein</a>',
+            '<span lang="fr">Laboratoires Aurore</span>'],
+    }[path]
+    for fragment in french:
+        assert fragment in html, fragment
+    # the French pages do not repeat the page's language
+    assert 'lang="fr">Les hôpitaux' not in client.get(path[3:]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/projects", "/api/v1/projects/HDH-2024-0002",
+                                  "/api/v1/sources", "/api/v1/openapi.json", "/projets.csv",
+                                  "/projets.json", "/sources.jsonld", "/sitemap.xml"])
+def test_open_data_under_en(client, register, path):
+    french, english = client.get(path), client.get("/en" + path)
+    assert english.status_code == 200
+    assert english.mimetype == french.mimetype
+    if path.endswith(".csv"):
+        rows = list(csv.DictReader(io.StringIO(english.data.decode("utf-8-sig")), delimiter=";"))
+        assert len(rows) == 4
+    elif path.endswith(".xml"):
+        assert "<loc>http://localhost/en/projets/HDH-2024-0001</loc>" in english.text
+    else:
+        assert english.json == french.json  # the data are the same in every language
 
 
 def test_sitemap_lists_projects_in_both_languages(client, register):
@@ -217,6 +423,14 @@ def test_revision_comparison_side_by_side(app, client, register):
     assert "<del>En cours</del>" in html and "<ins>Terminé</ins>" in html
     assert client.get("/projets/HDH-2024-0001/versions?de=1&a=9").status_code == 404
     assert client.get("/projets/HDH-2024-0001/versions?de=x").status_code == 400
+
+
+def test_sponsor_ranking_shows_a_sponsor_with_one_overdue_project(app, client, register):
+    with app.app_context():
+        finished("HDH-2021-0007", "2023-02-01", title="Projet seul en retard",
+                 sponsor="Association Solitaire", sponsor_kind="association")
+    ranking = client.get("/statistiques").get_data(as_text=True).split('id="h-ranking"')[1]
+    assert "Association Solitaire" in ranking
 
 
 def test_statistics_has_charts_and_tables(client, register):
