@@ -500,6 +500,10 @@ def prepare_project(session: Session, data: dict[str, Any], *,
         values[key] = checks.day(merged.get(key), key)
 
     events = _events(checks, project, data, values, today)
+    if values["authorised_on"] is None and not checks.failed("authorised_on"):
+        # The authorisation date is the day of the authorisation step, when there is one.
+        values["authorised_on"] = next(
+            (day for step, day, _, _ in events if step == ProjectStatus.CNIL_AUTHORISED), None)
     if status in CLOSING_STATUSES and values["processing_ended_on"] is None \
             and not checks.failed("processing_ended_on"):
         checks.fail("processing_ended_on", f"obligatoire quand le statut est « {status} »")
@@ -598,6 +602,4 @@ def _events(checks: _Checks, project: Project | None, data: dict, values: dict,
                 ProjectStatus.ABANDONED: values["processing_ended_on"]}.get(status)
     day = status_date or fallback or max(today, last or today)
     decision = values["cnil_decision"] if status == ProjectStatus.CNIL_AUTHORISED else ""
-    if status == ProjectStatus.CNIL_AUTHORISED and values["authorised_on"] is None:
-        values["authorised_on"] = day
     return [*events, (status, day, decision or "", "")]

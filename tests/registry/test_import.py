@@ -316,6 +316,17 @@ def test_csv_steps_as_the_export_writes_them(app, runner, tmp_path):
     assert "ligne 2, champ « etapes » : étape 2 : attendu « AAAA-MM-JJ statut »" in bad.output
 
 
+def test_an_authorisation_without_its_date_imports_idempotently(app, runner, tmp_path):
+    """Found by the property test below: the date of the recorded step stands for an empty
+    date_autorisation, so importing the row again changes nothing."""
+    text = "\n".join([HEADER + ";date_autorisation;statut_date",
+                      ROW_2 + ";;2025-02-03"])
+    assert "1 création(s)" in _import(runner, tmp_path, text).output
+    assert "1 inchangé(s)" in _import(runner, tmp_path, text).output
+    with app.app_context():
+        assert db.session.scalar(select(Project.authorised_on)).isoformat() == "2025-02-03"
+
+
 # --------------------------------------------------------------------------- junk never crashes
 
 JUNK = st.one_of(
