@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from registry.search import BACKENDS, SearchQuery, check_config
-from registry.search_whoosh import WhooshBackend
+from registry.search_whoosh import WhooshBackend, _postings
 
 
 def doc(id: int, title: str, summary: str = "", **extra) -> dict:
@@ -193,6 +193,26 @@ def test_an_index_with_an_older_schema_is_not_taken_for_a_current_one(tmp_path):
     whoosh_index.create_in(str(old), Schema(key=ID(unique=True, stored=True)))
     engine._swap(old)
     assert not engine.exists()  # so `flask registry reindex --if-missing` rebuilds it
+
+
+def test_block_postings_agree_with_whoosh_matchers(tmp_path):
+    """The fast path that reads posting blocks whole gives what Whoosh's matchers give,
+    over several blocks and segments, with a deletion."""
+    engine = WhooshBackend(tmp_path / "index")
+    engine.rebuild([doc(i, f"Projet {i} à l'hôpital", "hôpital " * (i % 3 + 1))
+                    for i in range(1, 2500)])
+    engine.index([doc(5000, "Projet hôpital")])
+    engine.remove([7])
+    leaves = engine._searcher().reader().leaf_readers()
+    assert len(leaves) == 2
+    for leaf, _offset in leaves:
+        for field in ("title", "summary"):
+            ids, weights = _postings(leaf, field, "hopital")
+            expected = (list(leaf.postings(field, "hopital").items_as("weight"))
+                        if (field, "hopital") in leaf else [])
+            assert list(zip(ids, weights, strict=True)) == expected
+    assert len(_postings(leaves[0][0], "summary", "hopital")[0]) > 2048  # three blocks
+    assert len(engine.matching_ids(SearchQuery(text="hopital"))) == 2499
 
 
 def test_suggestion_for_a_misspelling(backend):
