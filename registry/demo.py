@@ -393,15 +393,13 @@ def _status_path(rng: random.Random, submitted: date, today: date) -> list[tuple
 
 def _legal_basis(rng: random.Random, kind: str, sources: list[str]) -> str:
     """The legal basis a project with these sources and this sponsor can use."""
+    # MR-004 alone gives no access to the SNDS (content/fr/autorisation-des-projets.md): only
+    # the PMSI methodologies are used here.
     pmsi_only = all(s.startswith("PMSI-") for s in sources)
-    catalogue_only = all(SINCE.get(s, 0) >= 2022 and s not in ("SI-DEP", "VAC-SI")
-                         for s in sources)
     if pmsi_only and kind == "hopital" and rng.random() < 0.6:
         return "mr-005"                 # PMSI studies by hospitals
     if pmsi_only and kind in ("entreprise", "start-up") and rng.random() < 0.6:
         return "mr-006"                 # PMSI studies by manufacturers
-    if catalogue_only and kind in ("hopital", "recherche"):
-        return "mr-004"                 # research on a cohort's data already collected
     return "autorisation-cnil"
 
 
@@ -443,7 +441,7 @@ def build_projects(rng: random.Random, organisations: list[dict], count: int,
             sources = ["PMSI-MCO"] + (["PMSI-SMR"] if rng.random() < 0.3 else [])
         catalogue = [s for s in subject.sources if SINCE[s] >= 2022 and SINCE[s] <= year]
         if catalogue and kind in ("hopital", "recherche") and rng.random() < 0.3:
-            sources = sorted(catalogue)  # a study of one catalogue database (MR-004 kind)
+            sources = sorted(catalogue)  # a study of catalogue databases only
         objections_applied = not (kind in EXCEPTIONS and rng.random() < 0.1)
         legal_basis = ("mission-publique" if not objections_applied and kind == "agence"
                        else _legal_basis(rng, kind, sources))

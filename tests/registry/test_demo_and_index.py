@@ -69,6 +69,7 @@ def _check_realism(project) -> None:
         assert filed.year >= 2020 and project.period_start_year >= 2020, reference
     # Reference methodologies: a declaration of conformity, no CNIL authorisation number.
     authorised = [e for e in project.status_events if e.status == "autorise"]
+    assert project.legal_basis != "mr-004", reference  # gives no access to the SNDS alone
     if project.legal_basis == "autorisation-cnil":
         assert all(e.decision_number.startswith("DR-") for e in authorised), reference
     else:
