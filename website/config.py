@@ -118,7 +118,10 @@ ENVIRONMENT_VARIABLES: dict[str, type] = {
     "MAX_CONTENT_LENGTH": int,
 }
 
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "PSEUDONYM_KEYS")
+# Production refuses to start without these: no key derived from SECRET_KEY for the identities
+# kept during a review, no mail silently written to disk instead of being sent.
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "DATABASE_URL", "PSEUDONYM_KEYS",
+                          "IDENTITY_ENCRYPTION_KEYS", "MAIL_SERVER")
 
 
 def _parse(kind: type, raw: str) -> Any:
@@ -154,9 +157,15 @@ def build_config(overrides: dict[str, Any] | None = None,
                 raise ConfigError(f"{name} must be a {kind.__name__}: {exc}") from exc
     settings.update(overrides)
     settings["APP_ENV"] = profile_name
-    if profile_name == "production":
-        _check_production(settings)
+    problems = _missing_in_production(settings) if profile_name == "production" else []
     _complete(settings)
+    if profile_name == "production":
+        problems += _domain_problems(settings, problems)
+    if problems:
+        raise ConfigError(
+            "Refusing to start in production: " + "; ".join(problems) + ". "
+            "Set these environment variables; see the configuration table in README.md."
+        )
     return settings
 
 
@@ -170,20 +179,33 @@ def _complete(settings: dict[str, Any]) -> None:
     settings["RATELIMIT_STORAGE_URI"] = settings.get("RATELIMIT_STORAGE_URI") or "memory://"
 
 
-def _check_production(settings: dict[str, Any]) -> None:
-    """Stop start-up when production lacks a secret or still carries a development value."""
+def _missing_in_production(settings: dict[str, Any]) -> list[str]:
+    """What production lacks or still carries from development (before defaults are filled in:
+    an empty DATABASE_URL must not become the development SQLite file)."""
+    problems = []
     missing = [name for name in REQUIRED_IN_PRODUCTION if not settings.get(name)]
     weak = [name for name in REQUIRED_IN_PRODUCTION
             if settings.get(name) and DEV_ONLY_MARKER in str(settings[name])]
-    if missing or weak:
-        problems = []
-        if missing:
-            problems.append("missing: " + ", ".join(missing))
-        if weak:
-            problems.append("development-only values: " + ", ".join(weak))
-        raise ConfigError(
-            "Refusing to start in production (" + "; ".join(problems) + "). "
-            "Set these environment variables; see the configuration table in README.md."
-        )
-    if len(settings["SECRET_KEY"]) < 32:
-        raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+    if missing:
+        problems.append("missing: " + ", ".join(missing))
+    if weak:
+        problems.append("development-only values: " + ", ".join(weak))
+    if settings.get("SECRET_KEY") and len(settings["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY must be at least 32 characters")
+    return problems
+
+
+def _domain_problems(settings: dict[str, Any], already: list[str]) -> list[str]:
+    """The format of each domain setting, checked by the package that owns it
+    (``objection.pseudonym.check_config``: pseudonym and identity keys;
+    ``registry.search.check_config``: the search backend). Imported here, not at module level,
+    so that the configuration does not import the domain packages. A setting already reported
+    as missing or development-only is not reported twice."""
+    from objection.pseudonym import check_config as check_objection_keys
+    from registry.search import check_config as check_search
+
+    named = {name for name in REQUIRED_IN_PRODUCTION
+             if any(name in problem for problem in already)}
+    return [problem for check in (check_objection_keys, check_search)
+            for problem in check(settings)
+            if not any(problem.startswith(name) for name in named)]

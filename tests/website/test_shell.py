@@ -33,11 +33,35 @@ def test_development_defaults_work_with_no_environment():
     assert settings["DATABASE_URL"].endswith("instance/hdh.sqlite3")
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "PSEUDONYM_KEYS"])
-def test_production_refuses_to_start_without_a_secret(missing):
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "PSEUDONYM_KEYS",
+                                     "IDENTITY_ENCRYPTION_KEYS", "MAIL_SERVER"])
+def test_production_refuses_to_start_without_a_setting_it_needs(missing):
+    """No silent fallback: no identity key derived from SECRET_KEY, no mail written to disk."""
     environ = {k: v for k, v in PROD_ENV.items() if k != missing}
-    with pytest.raises(ConfigError, match=missing):
+    with pytest.raises(ConfigError, match=f"missing: {missing}"):
         build_config(environ=environ)
+
+
+@pytest.mark.parametrize(("name", "value", "reason"), [
+    ("PSEUDONYM_KEYS", "k1:pas du base64 !", "PSEUDONYM_KEYS"),
+    ("PSEUDONYM_KEYS", "sans-identifiant", "PSEUDONYM_KEYS"),
+    ("PSEUDONYM_KEYS", "k1:" + "y" * 10, "PSEUDONYM_KEYS"),  # too short a key
+    ("IDENTITY_ENCRYPTION_KEYS", "e1:" + "z" * 43 + ",e1:" + "w" * 43, "IDENTITY_ENCRYPTION_KEYS"),
+    ("SEARCH_BACKEND", "elasticsearch", "SEARCH_BACKEND"),
+])
+def test_production_refuses_malformed_settings(name, value, reason):
+    with pytest.raises(ConfigError, match=reason):
+        build_config(environ=dict(PROD_ENV, **{name: value}))
+
+
+def test_production_lists_every_problem_at_once():
+    environ = dict(PROD_ENV, PSEUDONYM_KEYS="k1:???", SEARCH_BACKEND="nope", SECRET_KEY="court")
+    environ.pop("MAIL_SERVER")
+    with pytest.raises(ConfigError) as caught:
+        build_config(environ=environ)
+    message = str(caught.value)
+    for name in ("MAIL_SERVER", "PSEUDONYM_KEYS", "SEARCH_BACKEND", "SECRET_KEY", "README"):
+        assert name in message, name
 
 
 def test_production_refuses_development_secret():
