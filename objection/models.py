@@ -155,7 +155,7 @@ class OutboxMail(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     objection_id: Mapped[int | None] = mapped_column(
-        ForeignKey("objections.id", ondelete="SET NULL"), index=True)
+        ForeignKey("objections.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     dedup: Mapped[str] = mapped_column(String(40), default="")
     recipient_sealed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -89,7 +89,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.String(length=300), nullable=False),
-    sa.ForeignKeyConstraint(['objection_id'], ['objections.id'], name=op.f('fk_outbox_mails_objection_id_objections'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['objection_id'], ['objections.id'], name=op.f('fk_outbox_mails_objection_id_objections'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_mails')),
     sa.UniqueConstraint('objection_id', 'kind', 'dedup', name='one_mail_per_event')
     )

@@ -22,7 +22,7 @@ LABELS = {
            "follow": "Suivre ma demande", "reference": "Référence", "code": "Code de suivi",
            "look": "Voir ma demande", "withdraw": "Retirer mon opposition",
            "confirm": "Oui, retirer mon opposition", "withdrawn": "Retirée"},
-    "en": {"self": "For myself", "general": "To all research use (general objection)",
+    "en": {"self": "For myself", "general": "All use for research (general objection)",
            "nir": "Social security number", "name": "Birth name", "first": "First names",
            "day": "Day", "month": "Month", "year": "Year", "woman": "Woman",
            "email": "Your e-mail address", "consent": "I certify",

@@ -442,3 +442,13 @@ def test_the_statistics_page_shows_no_cell_that_reveals_a_small_group(app, clien
     section = html[html.index("Les oppositions"):]
     assert ">30<" in section  # the total is shown
     assert ">25<" not in section and ">5<" not in section  # neither sex can be worked out
+
+
+def test_english_mails_are_in_english_with_british_dates(app, client):
+    _file(client, prefix="/en")
+    with app.app_context():
+        mail = db.session.scalar(select(OutboxMail))
+    assert mail.subject.startswith("Acknowledgement")
+    assert re.search(r"on \d{1,2} (January|February|March|April|May|June|July|August|September|"
+                     r"October|November|December) \d{4}\.", mail.body), mail.body
+    assert "Bonjour" not in mail.body

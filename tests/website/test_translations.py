@@ -94,7 +94,7 @@ def test_catalogue_header_is_not_fuzzy(path: Path):
     ("/en/projets", "The register of projects"),
     ("/en/sources", "Data sources"),
     ("/en/statistiques", "Register statistics"),
-    ("/en/opposition", "Object to the use of your data"),
+    ("/en/opposition", "Opt out of the use of your data"),
     ("/en/opposition/suivi", "Follow my objection"),
 ])
 def test_every_package_speaks_english(client, path, english):
