@@ -414,6 +414,9 @@ def test_sitemap_lists_projects_in_both_languages(client, register):
     xml = client.get("/sitemap.xml").get_data(as_text=True)
     assert "<loc>http://localhost/projets/HDH-2024-0001</loc>" in xml
     assert "<loc>http://localhost/en/projets/HDH-2024-0001</loc>" in xml
+    assert "<loc>http://localhost/organisations/laboratoires-aurore</loc>" in xml
+    assert "<loc>http://localhost/en/</loc>" in xml
+    assert all(loc.startswith("http://localhost/") for loc in re.findall(r"<loc>([^<]*)", xml))
 
 
 def test_revision_comparison_side_by_side(app, client, register):
