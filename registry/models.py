@@ -93,7 +93,7 @@ ProjectStatus.LABELS = {  # type: ignore[attr-defined]
     "avis-favorable": _l("Avis favorable du CESREES"),
     "avis-reserves": _l("Avis favorable avec réserves du CESREES"),
     "avis-defavorable": _l("Avis défavorable du CESREES"),
-    "autorise": _l("Autorisé par la CNIL"),
+    "autorise": _l("Accès autorisé"),
     "donnees-disponibles": _l("Données mises à disposition"),
     "en-cours": _l("En cours"),
     "termine": _l("Terminé"),
@@ -107,7 +107,8 @@ STATUS_EXPLANATIONS = {
                         "doit encore l'autoriser."),
     "avis-defavorable": _l("Le CESREES juge que le projet ne doit pas avoir accès aux données. "
                            "Le projet ne peut pas continuer ainsi."),
-    "autorise": _l("La CNIL a autorisé le projet. Les données vont être préparées."),
+    "autorise": _l("La CNIL a autorisé le projet, ou l'équipe s'est déclarée conforme à une "
+                   "méthodologie de référence de la CNIL. Les données vont être préparées."),
     "donnees-disponibles": _l("Les données pseudonymisées sont prêtes dans un espace sécurisé. "
                               "L'équipe peut commencer."),
     "en-cours": _l("L'équipe travaille sur les données."),
