@@ -481,3 +481,15 @@ def test_nothing_personal_in_clear_in_the_database_files_or_logs(app, client, ca
     for name, haystack in haystacks.items():
         for value in personal + ([] if name in mails else addresses):
             assert value not in haystack, f"{value!r} found in clear in {name}"
+
+
+@pytest.mark.parametrize(("prefix", "moment"), [
+    ("", r"le \d{1,2} \w+ \d{4} à \d{2}:\d{2}\."),
+    ("/en", r"on \d{1,2} [A-Z]\w+ \d{4} at \d{2}:\d{2}\."),
+])
+def test_the_receipt_says_when_and_what_in_plain_words(client, prefix, moment):
+    html = client.get(file_through_ui(client, prefix=prefix).headers["Location"]) \
+        .get_data(as_text=True)
+    assert re.search(moment, html), "date and time as people write them"
+    assert "+0" not in html and ":00 " not in html  # no UTC offset, no seconds
+    assert "Toute utilisation pour la recherche" in html or "All research use" in html
