@@ -49,6 +49,26 @@ def require_postgres() -> str:
     return url
 
 
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """An empty Redis database (``TEST_REDIS_URL``, db 15 by default), emptied again after the
+    test; skipped loudly without Redis, and a failure in CI."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        import redis
+
+        connection = redis.Redis.from_url(url, socket_connect_timeout=1)
+        connection.ping()
+        connection.flushdb()
+    except Exception as exc:
+        message = f"Redis needed but unreachable at {url}: {exc}"
+        if IN_CI:
+            pytest.fail(message + " — CI must not skip this test", pytrace=False)
+        pytest.skip(message)
+    yield url
+    connection.flushdb()
+
+
 def _reset_schema(url: str) -> None:
     if url.startswith("postgres"):
         engine = make_engine(url)

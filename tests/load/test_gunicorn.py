@@ -3,58 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from alembic import command
 
-from website.cli import alembic_config
+from tests.load.server import gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.load
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def gunicorn_server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("gunicorn")
-    url = f"sqlite:///{instance / 'site.sqlite3'}"
-    command.upgrade(alembic_config(url), "head")
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, INSTANCE_DIR=str(instance), APP_ENV="development",
-               GUNICORN_WORKERS="3", GUNICORN_BIND=f"127.0.0.1:{port}")
-    log = (instance / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.terminate()
-        pytest.fail("gunicorn did not start:\n" + (instance / "server.log").read_text())
-    yield base, instance / "server.log"
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    with gunicorn(tmp_path_factory.mktemp("gunicorn")) as server:
+        yield server.base, server.log_path
 
 
 def _get(url: str) -> int:

@@ -10,10 +10,6 @@ server here is asked for 3 workers; the follow-up form's limit (10 per minute) m
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,61 +17,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from alembic import command
 
-from tests.conftest import IN_CI
-from website.cli import alembic_config
+from tests.load.server import gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.load
 FOLLOWUP_PER_MINUTE = 10
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(tmp_path: Path, **environ: str):
-    url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
-    command.upgrade(alembic_config(url), "head")
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, INSTANCE_DIR=str(tmp_path), APP_ENV="development",
-               GUNICORN_WORKERS="3", GUNICORN_BIND=f"127.0.0.1:{port}", **environ)
-    env.pop("RATELIMIT_ENABLED", None)
-    log_path = tmp_path / "server.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.terminate()
-        pytest.fail("gunicorn did not start:\n" + log_path.read_text())
-    return process, log, base, log_path
-
-
-def _stop(process, log) -> None:
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
-
-
 @pytest.fixture(scope="module")
 def memory_server(tmp_path_factory):
-    process, log, base, log_path = _start(tmp_path_factory.mktemp("limits-memory"),
-                                          RATELIMIT_STORAGE_URI="memory://")
-    yield base, log_path
-    _stop(process, log)
+    with gunicorn(tmp_path_factory.mktemp("limits-memory"),
+                  RATELIMIT_STORAGE_URI="memory://") as server:
+        yield server.base, server.log_path
 
 
 def _post(url: str) -> tuple[int, str, str | None]:
@@ -138,32 +91,11 @@ def test_a_10_kb_search_query_gets_the_sites_french_400(memory_server):
     assert "La recherche est trop longue" in html and 'class="site-header"' in html
 
 
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        import redis
-
-        connection = redis.Redis.from_url(url, socket_connect_timeout=1)
-        connection.ping()
-        connection.flushdb()
-    except Exception as exc:
-        message = f"Redis needed but unreachable at {url}: {exc}"
-        if IN_CI:
-            pytest.fail(message + " — CI must not skip this test", pytrace=False)
-        pytest.skip(message)
-    yield url
-    connection.flushdb()
-
-
 @pytest.mark.redis
 def test_limit_holds_across_several_workers_with_redis(tmp_path, redis_url):
-    process, log, base, log_path = _start(tmp_path, RATELIMIT_STORAGE_URI=redis_url)
-    try:
-        results = _flood(base)
-        booted = [r for r in _json_records(log_path) if "Booting worker" in r["message"]]
-    finally:
-        _stop(process, log)
+    with gunicorn(tmp_path, RATELIMIT_STORAGE_URI=redis_url) as server:
+        results = _flood(server.base)
+        booted = [r for r in _json_records(server.log_path) if "Booting worker" in r["message"]]
     assert len(booted) == 3, "GUNICORN_WORKERS=3 should give 3 workers with Redis"
     assert sum(r[0] != 429 for r in results) == FOLLOWUP_PER_MINUTE, sorted(
         r[0] for r in results)
