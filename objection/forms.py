@@ -10,7 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from objection.identity import MESSAGES, NirError, check_identity, parse_nir
+from objection.identity import MESSAGES, NirError, age_on, check_identity, parse_nir
 from objection.models import Filer, Scope
 from objection.service import FilingInput
 
@@ -159,8 +159,7 @@ class ObjectionForm:
         """Who may file for whom, by age on the day of filing (docs/objection.md, Minors)."""
         if birth_date > self.today:
             return  # the birth date gets its own message
-        age = self.today.year - birth_date.year - (
-            (self.today.month, self.today.day) < (birth_date.month, birth_date.day))
+        age = age_on(birth_date, self.today)
         if self.values["filer"] == Filer.SELF and age < MIN_AGE_TO_FILE_ALONE:
             self._error("filer", "filer_too_young")
         elif self.values["filer"] == Filer.CHILD and age >= AGE_OF_MAJORITY:

@@ -120,13 +120,18 @@ def parse_nir(raw: str) -> Nir:
     return nir
 
 
+def age_on(birth_date: date, today: date) -> int:
+    """Age in whole years on ``today``."""
+    return today.year - birth_date.year - ((today.month, today.day) <
+                                           (birth_date.month, birth_date.day))
+
+
 def check_identity(nir: Nir, birth_date: date, sex: str, today: date) -> list[str]:
     """Problem codes (keys of MESSAGES) where the NIR disagrees with the person's answers."""
     problems: list[str] = []
     if birth_date > today:
         problems.append("future")
-    elif today.year - birth_date.year - ((today.month, today.day) < (birth_date.month,
-                                                                   birth_date.day)) > MAX_AGE_YEARS:
+    elif age_on(birth_date, today) > MAX_AGE_YEARS:
         problems.append("too_old")
     if sex in ("M", "F") and nir.sex != sex:
         problems.append("sex")
@@ -139,8 +144,7 @@ def check_identity(nir: Nir, birth_date: date, sex: str, today: date) -> list[st
 
 def age_band(birth_date: date, today: date) -> str:
     """The coarse age band kept for statistics."""
-    age = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month,
-                                                                     birth_date.day))
+    age = age_on(birth_date, today)
     for upper, label in ((17, "0-17"), (29, "18-29"), (44, "30-44"), (59, "45-59"),
                          (74, "60-74")):
         if age <= upper:

@@ -15,9 +15,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from babel.dates import format_date
 from flask import Flask, current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -36,7 +35,11 @@ def _compose(objection: Objection, kind: str) -> tuple[str, str]:
     site = current_app.config["SITE_URL"].rstrip("/")
     prefix = "/en" if objection.lang == "en" else ""
     followup = f"{site}{prefix}/opposition/suivi"
-    date_locale = formatting_locale(objection.lang)  # en → en_GB: "25 November 2026"
+    def day(value) -> str:
+        """A date in the site's time zone, formatted for the mail's language (en → en_GB)."""
+        with force_locale(formatting_locale(objection.lang)):
+            return format_date(value, format="long")
+
     with force_locale(objection.lang):
         greeting = _("Bonjour,")
         signature = _("La Plateforme des données de santé (démonstration)")
@@ -48,18 +51,18 @@ def _compose(objection: Objection, kind: str) -> tuple[str, str]:
                         reference=objection.reference)
             lines = [
                 _("Nous avons bien reçu votre demande d'opposition le %(date)s.",
-                  date=format_date(objection.created_at, format="long", locale=date_locale)),
+                  date=day(objection.created_at)),
                 _("Elle s'applique à toutes les extractions de données faites après cette "
                   "date."),
                 _("Nous vous répondrons au plus tard le %(date)s.",
-                  date=format_date(objection.answer_due_on, format="long", locale=date_locale)),
+                  date=day(objection.answer_due_on)),
                 _("Cela ne change rien à vos soins ni à vos remboursements."),
             ]
         elif kind == "withdrawal":
             subject = _("Votre demande %(reference)s est retirée", reference=objection.reference)
             lines = [
                 _("Vous avez retiré votre demande d'opposition le %(date)s.",
-                  date=format_date(objection.status_changed_at, format="long", locale=date_locale)),
+                  date=day(objection.status_changed_at)),
                 _("Le retrait compte à partir de la prochaine liste transmise à la plateforme."),
                 _("Si vous avez fait plusieurs demandes pour la même personne, retirez chacune "
                   "d'elles."),

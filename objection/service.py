@@ -19,6 +19,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.exceptions import InvalidTag
 from flask import current_app
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -33,7 +34,7 @@ from objection.models import (
     ObjectionStatus,
     Scope,
 )
-from objection.pseudonym import keyring, sealer
+from objection.pseudonym import KeyConfigError, keyring, sealer
 from registry.service import add_months
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -145,9 +146,22 @@ class Filing:
     followup_code: str
 
 
-def _fingerprint(data: FilingInput, pseudonym: str) -> str:
-    project = data.project_reference if data.scope == Scope.PROJECT else ""
-    return f"{pseudonym}|{data.scope}|{project}|{data.filer}"
+def _fingerprint(pseudonym: str, scope: str, project_reference: str | None, filer: str) -> str:
+    """What a filing is about: whose objection, to what, filed by whom."""
+    project = (project_reference or "").upper() if scope == Scope.PROJECT else ""
+    return f"{pseudonym}|{scope}|{project}|{filer}"
+
+
+def find_filing(session: Session, *, form_token: str, nir: Nir, scope: str,
+                project_reference: str | None, filer: str) -> Filing | None:
+    """The filing already made with this form and these answers, if any: a form sent again
+    (double click, a browser retry) gets the same receipt without being checked again, so a
+    supporting document deleted after the first filing is not asked for twice."""
+    _, pseudonym = keyring().pseudonymise(nir.value)
+    fingerprint = _fingerprint(pseudonym, scope, project_reference, filer)
+    existing = session.scalar(select(Objection).where(
+        Objection.submission_hash == submission_hash(form_token, fingerprint)))
+    return Filing(existing, _followup_code(form_token, fingerprint)) if existing else None
 
 
 def active_objection(session: Session, nir: Nir, scope: Scope,
@@ -179,8 +193,10 @@ def write_private_file(path: Path, content: bytes) -> None:
         handle.write(content)
 
 
-def _store_document(content: bytes, now: datetime) -> str:
-    name = f"{now:%Y%m%d}-{uuid.uuid4().hex}.bin"
+def _store_document(content: bytes, submission: str) -> str:
+    """Named after the submission, so that a filing retried after a lost race writes the same
+    file instead of leaving an orphan behind."""
+    name = f"{submission}.bin"
     write_private_file(_instance_file("uploads", name), sealer().seal(content, b"document"))
     return name
 
@@ -196,7 +212,7 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
     second becomes a linked filing.
     """
     key_id, pseudonym = keyring().pseudonymise(data.nir.value)
-    fingerprint = _fingerprint(data, pseudonym)
+    fingerprint = _fingerprint(pseudonym, data.scope, data.project_reference, data.filer)
     code = _followup_code(form_token, fingerprint)
     key = submission_hash(form_token, fingerprint)
     existing = session.scalar(select(Objection).where(Objection.submission_hash == key))
@@ -229,7 +245,7 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
             "representative_name": data.representative_name,
         }), "identity")
         if data.document:
-            objection.document_path = _store_document(data.document, now)
+            objection.document_path = _store_document(data.document, key)
     session.add(objection)
     _event(objection, "filed", by=f"citizen:{channel}", now=now,
            detail=f"scope={data.scope}; filer={data.filer}")
@@ -365,11 +381,33 @@ def pending_document_path(form_token: str) -> Path:
     return _instance_file("uploads", "pending", f"{safe}.bin")
 
 
+def keep_pending_document(form_token: str, content: bytes) -> None:
+    """Keep a document that passed its checks until the form is sent (or abandoned)."""
+    write_private_file(pending_document_path(form_token),
+                       sealer().seal(content, b"pending-document"))
+
+
+def pending_document(form_token: str) -> bytes | None:
+    """The document kept for this form, if any (None if its key is no longer configured:
+    the form then asks for the file again)."""
+    path = pending_document_path(form_token)
+    if not path.exists():
+        return None
+    try:
+        return sealer().open(path.read_bytes(), b"pending-document")
+    except (KeyConfigError, InvalidTag):
+        return None
+
+
+def forget_pending_document(form_token: str) -> None:
+    pending_document_path(form_token).unlink(missing_ok=True)
+
+
 def purge_reviewed(session: Session, *, now: datetime | None = None,
                    pending_max_age: timedelta = timedelta(hours=4)) -> tuple[int, int]:
-    """Forget identities and documents that no review needs any more, and documents of forms
-    that were never sent (older than ``pending_max_age``, the life of a form). Returns
-    (identities purged, abandoned documents deleted)."""
+    """Forget identities and documents that no review needs any more, and documents that no
+    filing holds: forms never sent, filings that never committed (older than
+    ``pending_max_age``, the life of a form). Returns (identities purged, documents deleted)."""
     now = now or datetime.now(UTC)
     purged = 0
     for objection in session.scalars(select(Objection).where(
@@ -379,11 +417,19 @@ def purge_reviewed(session: Session, *, now: datetime | None = None,
         purged += 1
     session.flush()
     deleted = 0
-    folder = _instance_file("uploads", "pending")
-    if folder.is_dir():
-        oldest = (now - pending_max_age).timestamp()
-        for path in folder.glob("*.bin"):
+    oldest = (now - pending_max_age).timestamp()
+    pending = _instance_file("uploads", "pending")
+    if pending.is_dir():
+        for path in pending.glob("*.bin"):
             if path.stat().st_mtime < oldest:
+                path.unlink(missing_ok=True)
+                deleted += 1
+    uploads = _instance_file("uploads")
+    if uploads.is_dir():  # documents of filings that never committed (a crash, a full disk)
+        kept = set(session.scalars(select(Objection.document_path)
+                                   .where(Objection.document_path.is_not(None))))
+        for path in uploads.glob("*.bin"):
+            if path.name not in kept and path.stat().st_mtime < oldest:
                 path.unlink(missing_ok=True)
                 deleted += 1
     return purged, deleted

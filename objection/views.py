@@ -27,6 +27,7 @@ from wtforms import ValidationError
 
 from objection import mail, service
 from objection.forms import ObjectionForm
+from objection.identity import NirError, parse_nir
 from objection.models import Filer, Objection, ObjectionStatus, Scope
 from objection.pseudonym import KeyConfigError, sealer
 from registry.service import project_for_objection
@@ -83,21 +84,6 @@ def _session_token(posted: str) -> str | None:
     return posted if posted and posted in session.get("objection_tokens", []) else None
 
 
-def _pending_document(token: str) -> bytes | None:
-    path = service.pending_document_path(token)
-    if not path.exists():
-        return None
-    try:
-        return sealer().open(path.read_bytes(), b"pending-document")
-    except (KeyConfigError, InvalidTag):
-        return None  # sealed under a key no longer configured: ask for the file again
-
-
-def _keep_pending_document(token: str, content: bytes) -> None:
-    service.write_private_file(service.pending_document_path(token),
-                               sealer().seal(content, b"pending-document"))
-
-
 def _render_form(form: ObjectionForm | None = None, token: str | None = None,
                  notice: str | None = None, status: int = 200):
     values = form.values if form else {"filer": "", "scope": "", "project_reference": ""}
@@ -142,16 +128,27 @@ def review():
     if not _csrf_ok():
         return _render_form(form, token, notice=_expired_notice())
     token = token or _issue_token()
-    valid = form.validate(pending_document=_pending_document(token))
+    valid = form.validate(pending_document=service.pending_document(token))
     if form.document and form.file is not None and form.file.filename:
         # Kept as soon as it passed its own checks, so a mistake elsewhere does not lose it.
-        _keep_pending_document(token, form.document)
+        service.keep_pending_document(token, form.document)
     if not valid:
         return _render_form(form, token)
     return no_store(make_response(render_template(
         "objection/review.html", values=form.values, project=form.project, token=token,
         birth_date=form.birth_date(), document_type=form.document_type,
         csrf_token=generate_csrf())))
+
+
+def _already_filed(form: ObjectionForm, token: str) -> service.Filing | None:
+    try:
+        nir = parse_nir(form.values["nir"])
+    except NirError:
+        return None
+    return service.find_filing(db.session, form_token=token, nir=nir,
+                               scope=form.values["scope"],
+                               project_reference=form.values["project_reference"],
+                               filer=form.values["filer"])
 
 
 def _file(form: ObjectionForm, token: str) -> service.Filing:
@@ -183,11 +180,13 @@ def submit():
         return _render_form(form, token)
     if not _csrf_ok() or token is None:
         return _render_form(form, token, notice=_expired_notice())
-    if not form.validate(pending_document=_pending_document(token)):
-        return _render_form(form, token)
-    filing = _file(form, token)
-    service.pending_document_path(token).unlink(missing_ok=True)
-    _deliver_now(filing.objection.id)
+    filing = _already_filed(form, token)
+    if filing is None:
+        if not form.validate(pending_document=service.pending_document(token)):
+            return _render_form(form, token)
+        filing = _file(form, token)
+        service.forget_pending_document(token)
+        _deliver_now(filing.objection.id)
     receipts = session.get("receipts", {})
     receipts[filing.objection.reference] = {
         "code": base64.b64encode(sealer().seal_text(filing.followup_code, "followup")).decode(),

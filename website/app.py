@@ -76,15 +76,13 @@ def _register_template_helpers(app: Flask) -> None:
     def format_moment(value) -> str:
         """A date and time as people write them: "25 novembre 2026 à 14:15" (no seconds,
         no UTC offset), in the site's time zone."""
-        with force_locale(i18n.formatting_locale()):
-            day = flask_babel.format_date(value, "long")
-            time = flask_babel.format_time(value, "short")
-        return flask_babel.gettext("%(date)s à %(time)s", date=day, time=time)
+        return flask_babel.gettext("%(date)s à %(time)s",
+                                   date=localised(flask_babel.format_date)(value, "long"),
+                                   time=localised(flask_babel.format_time)(value, "short"))
 
     app.jinja_env.globals.update(
         format_moment=format_moment,
         format_date=localised(flask_babel.format_date),
-        format_datetime=localised(flask_babel.format_datetime),
         format_number=localised(flask_babel.format_decimal),
         format_percent=localised(flask_babel.format_percent),
     )

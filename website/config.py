@@ -160,7 +160,7 @@ def build_config(overrides: dict[str, Any] | None = None,
     problems = _missing_in_production(settings) if profile_name == "production" else []
     _complete(settings)
     if profile_name == "production":
-        problems += _domain_problems(settings, problems)
+        problems += _domain_problems(settings)
     if problems:
         raise ConfigError(
             "Refusing to start in production: " + "; ".join(problems) + ". "
@@ -195,17 +195,14 @@ def _missing_in_production(settings: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _domain_problems(settings: dict[str, Any], already: list[str]) -> list[str]:
+def _domain_problems(settings: dict[str, Any]) -> list[str]:
     """The format of each domain setting, checked by the package that owns it
     (``objection.pseudonym.check_config``: pseudonym and identity keys;
     ``registry.search.check_config``: the search backend). Imported here, not at module level,
-    so that the configuration does not import the domain packages. A setting already reported
-    as missing or development-only is not reported twice."""
+    so that the configuration does not import the domain packages. Missing and
+    development-only values are reported by ``_missing_in_production``, not by the domains."""
     from objection.pseudonym import check_config as check_objection_keys
     from registry.search import check_config as check_search
 
-    named = {name for name in REQUIRED_IN_PRODUCTION
-             if any(name in problem for problem in already)}
     return [problem for check in (check_objection_keys, check_search)
-            for problem in check(settings)
-            if not any(problem.startswith(name) for name in named)]
+            for problem in check(settings)]

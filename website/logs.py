@@ -20,7 +20,9 @@ from flask import Flask, Response, g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-_SEP = r"[ \t\u00a0.-]?"  # optional separator people type between groups: space, dot, dash
+# Optional separator between groups: every one the objection form accepts (objection/identity.py
+# _SEPARATORS; a test keeps the two in step): spaces, dots, slashes, underscores, Unicode dashes.
+_SEP = r"[\s./_\-\u2010-\u2015\u2212\ufe63\uff0d]?"
 # Anything shaped like a NIR (social security number): first digit 1, 2, 3, 4, 7 or 8 (sex or
 # temporary number), year, month, department (digits, or 2A/2B for Corsica), commune, order,
 # and the two-digit key, which people often leave out (13 to 15 characters in all).

@@ -493,3 +493,17 @@ def test_the_receipt_says_when_and_what_in_plain_words(client, prefix, moment):
     assert re.search(moment, html), "date and time as people write them"
     assert "+0" not in html and ":00 " not in html  # no UTC offset, no seconds
     assert "Toute utilisation pour la recherche" in html or "All research use" in html
+
+
+def test_a_filing_for_a_child_sent_twice_gives_the_same_receipt(app, client):
+    import io
+
+    page = hidden(client.get("/opposition").get_data(as_text=True))
+    review = client.post("/opposition", content_type="multipart/form-data",
+                         data={**child_values(), **page, "document": (io.BytesIO(PDF), "l.pdf")})
+    data = {**child_values(), **hidden(review.get_data(as_text=True)), "action": "envoyer"}
+    first = client.post("/opposition/envoyer", data=data)
+    again = client.post("/opposition/envoyer", data=data)  # the document is gone by now
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    assert _count(app) == 1

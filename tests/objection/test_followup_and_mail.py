@@ -443,3 +443,30 @@ def test_english_mails_are_in_english_with_british_dates(app, client):
     assert re.search(r"on \d{1,2} (January|February|March|April|May|June|July|August|September|"
                      r"October|November|December) \d{4}\.", mail.body), mail.body
     assert "Bonjour" not in mail.body
+
+
+def test_mail_dates_are_in_the_sites_time_zone(app):
+    from objection.identity import parse_nir
+    from objection.models import Filer, Scope
+    from tests.objection.factories import make_nir
+
+    late_evening = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)  # 00:30 on the 25th in Paris
+    with app.app_context():
+        service.file_objection(db.session, service.FilingInput(
+            filer=Filer.SELF, scope=Scope.GENERAL, project_reference=None,
+            nir=parse_nir(make_nir()), birth_name="X", first_names="Y",
+            birth_date=date(1985, 3, 14), sex="F", email="p@exemple.fr"),
+            form_token="t", now=late_evening)
+        body = db.session.scalar(select(OutboxMail.body))
+    assert "le 25 novembre 2026" in body and "24 novembre" not in body
+
+
+def test_purge_deletes_documents_no_filing_holds(app):
+    uploads = Path(app.config["INSTANCE_DIR"]) / "uploads"
+    uploads.mkdir(parents=True)
+    orphan = uploads / ("a" * 64 + ".bin")  # a filing whose commit failed
+    orphan.write_bytes(b"sealed")
+    old = time.time() - 5 * 3600
+    os.utime(orphan, (old, old))
+    result = app.test_cli_runner().invoke(args=["objection", "purge"])
+    assert "1 document(s)" in result.output and not orphan.exists()
