@@ -456,6 +456,13 @@ def suppress_small_cells(counts: dict[str, int], order: list[str] | None = None,
     return [(k, None if k in hidden else counts[k]) for k in keys]
 
 
+def statistics_version(session: Session) -> str:
+    """Changes whenever ``public_statistics`` may change (a filing added or removed): for the
+    statistics page's ETag."""
+    count, last = session.execute(select(func.count(), func.max(Objection.id))).one()
+    return f"{count}-{last or 0}"
+
+
 def public_statistics(session: Session) -> dict:
     """People who objected, by month of their first filing, age band and sex; small cells are
     suppressed. A person who filed several times for the same scope counts once."""

@@ -470,3 +470,11 @@ def test_purge_deletes_documents_no_filing_holds(app):
     os.utime(orphan, (old, old))
     result = app.test_cli_runner().invoke(args=["objection", "purge"])
     assert "1 document(s)" in result.output and not orphan.exists()
+
+
+def test_the_statistics_version_moves_with_each_filing(app, client):
+    with app.app_context():
+        before = service.statistics_version(db.session)
+    _file(client)
+    with app.app_context():
+        assert service.statistics_version(db.session) != before
