@@ -15,7 +15,6 @@ dated on the day it happened, so the history reads in order. No value depends on
 from __future__ import annotations
 
 import random
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -588,13 +587,3 @@ def build_demo(session: Session, *, seed: int = 2026, count: int = 420,
     session.flush()
     return {"projects": count, "organisations": len(orgs), "revisions": revisions}
 
-
-def kind_from_name(name: str) -> str | None:
-    """The kind an organisation's name announces (used to check the demo stays plausible)."""
-    rules = (("hopital", r"^(Centre hospitalier|Hôpital|Groupe hospitalier)"),
-             ("recherche", r"^(Université|Institut de recherche|Laboratoire d'|École)"),
-             ("agence", r"^(Observatoire|Agence|Caisse|Programme|Fonds)"),
-             ("association", r"^(Association|Fondation|Société)"),
-             ("entreprise", r"^(Laboratoires|Mutuelle)|(Pharma|Dispositifs médicaux)$"),
-             ("start-up", r"(Santé|Analytics|IA médicale)$|^Data"))
-    return next((kind for kind, pattern in rules if re.search(pattern, name)), None)

@@ -14,7 +14,6 @@ from registry.demo import (
     build_organisations,
     build_projects,
     de,
-    kind_from_name,
     versions,
 )
 from registry.models import Organisation, Project, ProjectStatus
@@ -23,6 +22,17 @@ from tests.registry.factories import TODAY, make_project
 from website.extensions import db
 
 CATALOGUE = {spec["code"]: spec for spec in DATA_SOURCES}
+
+
+def kind_from_name(name: str) -> str | None:
+    """The kind an organisation's name announces (checks the demo stays plausible)."""
+    rules = (("hopital", r"^(Centre hospitalier|Hôpital|Groupe hospitalier)"),
+             ("recherche", r"^(Université|Institut de recherche|Laboratoire d'|École)"),
+             ("agence", r"^(Observatoire|Agence|Caisse|Programme|Fonds)"),
+             ("association", r"^(Association|Fondation|Société)"),
+             ("entreprise", r"^(Laboratoires|Mutuelle)|(Pharma|Dispositifs médicaux)$"),
+             ("start-up", r"(Santé|Analytics|IA médicale)$|^Data"))
+    return next((kind for kind, pattern in rules if re.search(pattern, name)), None)
 
 
 def test_demo_register_is_large_varied_and_realistic(app, runner):
