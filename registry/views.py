@@ -262,12 +262,18 @@ def organisation_detail(slug: str):
 
 @bp.route("/statistiques")
 def statistics():
+    # The objection package owns its figures; its version follows every filing, so a copy
+    # made before a filing is never answered "not modified".
+    from objection.service import public_statistics, statistics_version
+
+    etag, _changed = validators("statistics", statistics_version(db.session), daily=True)
+    # No Last-Modified: the objection figures have no date to compare If-Modified-Since with,
+    # so only the ETag (which follows them) validates this page.
+    response = unchanged(etag, None)
+    if response is not None:
+        return response
     figures = service.statistics(db.session)
     names = source_names()
-    # Sponsors with at least two projects due, and any sponsor with an overdue result (a
-    # single late project must not hide its sponsor).
-    ranking = [record for record in service.sponsor_ranking(db.session, today=_today())
-               if record.due >= 2 or record.overdue]
     charts = {
         "year": column_chart([Bar(k, v) for k, v in figures["year"]],
                              title=_("Projets par année d'autorisation"), chart_id="chart-year"),
@@ -281,15 +287,17 @@ def statistics():
             [Bar(k, v) for k, v in figures["source"]],
             title=_("Projets par source de données"), chart_id="chart-source"),
     }
-    from objection.service import public_statistics  # the objection package owns its figures
-
-    objection_stats = public_statistics(db.session)
     status_rows = [(ProjectStatus(k).label, v) for k, v in figures["status"]]
     theme_rows = [(str(THEMES.get(k, k)), v) for k, v in figures["theme"]]
-    return cached("registry/statistics.html", daily=True, figures=figures, charts=charts,
-                  names=names, status_rows=status_rows, theme_rows=theme_rows,
-                  ranking=ranking, themes=THEMES, statuses=ProjectStatus,
-                  objection_stats=objection_stats, kinds=OrganisationKind)
+    response = make_response(render_template(
+        "registry/statistics.html", figures=figures, charts=charts, names=names,
+        status_rows=status_rows, theme_rows=theme_rows,
+        # As the page says: at least two projects due, or any result late or overdue.
+        ranking=service.sponsor_ranking(db.session, today=_today(), minimum_due=2),
+        themes=THEMES,
+        statuses=ProjectStatus, objection_stats=public_statistics(db.session),
+        kinds=OrganisationKind))
+    return with_validators(response, etag, None, max_age=MAX_AGE)
 
 
 @bp.app_template_filter("status_label")
