@@ -195,6 +195,9 @@ class Organisation(Base):
     kind: Mapped[OrganisationKind] = mapped_column(
         string_enum(OrganisationKind, "organisation_kind"))
     city: Mapped[str] = mapped_column(String(120), default="")
+    # When it was created or its kind or city last changed: pages show both, so the
+    # register's validators follow it (``service.last_change``).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     projects: Mapped[list[Project]] = relationship(
         back_populates="sponsor", foreign_keys="Project.sponsor_id")

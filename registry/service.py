@@ -156,11 +156,13 @@ def get_or_create_organisation(session: Session, name: str, kind: str | None = N
 
 
 def update_organisation(session: Session, organisation: Organisation, *,
-                        kind: str | None = None, city: str | None = None) -> bool:
+                        kind: str | None = None, city: str | None = None,
+                        now: datetime | None = None) -> bool:
     """Change what an organisation is (kind) or where (city), when given and different.
 
-    The search documents of the projects it sponsors show both, so they are refreshed once the
-    transaction commits. Returns whether anything changed."""
+    Pages and search documents show both: ``updated_at`` moves, so every register response's
+    validators change (``last_change``), and the search documents of the projects it sponsors
+    are refreshed once the transaction commits. Returns whether anything changed."""
     changed = False
     if kind and organisation.kind != kind:
         try:
@@ -174,6 +176,8 @@ def update_organisation(session: Session, organisation: Organisation, *,
             raise RegistryError("sponsor_city", f"trop long (au plus {size} caractères)")
         organisation.city = city
         changed = True
+    if changed:
+        organisation.updated_at = now or datetime.now(UTC)
     if changed and organisation.id is not None:
         with session.no_autoflush:
             ids = list(session.scalars(select(Project.id).where(
@@ -195,13 +199,13 @@ def _unique_org_slug(session: Session, name: str) -> str:
     return slug
 
 
-def _realise(session: Session, plan: OrganisationPlan) -> Organisation:
+def _realise(session: Session, plan: OrganisationPlan, now: datetime) -> Organisation:
     """The organisation a plan names: created when new, updated only by explicit values."""
     organisation = find_organisation(session, plan.name)
     if organisation is None:
         return get_or_create_organisation(session, plan.name, plan.creation_kind,
                                           plan.city or "")
-    update_organisation(session, organisation, kind=plan.kind, city=plan.city)
+    update_organisation(session, organisation, kind=plan.kind, city=plan.city, now=now)
     return organisation
 
 
@@ -241,9 +245,10 @@ def write_project(session: Session, prepared: PreparedProject, *, by: str,
     creating = project is None
     with session.no_autoflush:
         assert prepared.sponsor is not None
-        sponsor = _realise(session, prepared.sponsor)
-        controller = _realise(session, prepared.controller) if prepared.controller else None
-        funders = [_realise(session, plan) for plan in prepared.funders]
+        sponsor = _realise(session, prepared.sponsor, now)
+        controller = (_realise(session, prepared.controller, now) if prepared.controller
+                      else None)
+        funders = [_realise(session, plan, now) for plan in prepared.funders]
         if project is None:
             project = Project(reference=prepared.reference, created_at=now, updated_at=now,
                               slug=_unique_project_slug(session, prepared.reference,
@@ -383,11 +388,14 @@ def compare_revisions(old: dict, new: dict) -> list[tuple[str, Any, Any]]:
 
 
 def last_change(session: Session) -> datetime | None:
-    """When the register last changed (the validator of every cached register response)."""
-    moment = session.scalar(select(func.max(ProjectRevision.created_at)))
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+    """When the register last changed (the validator of every cached register response): its
+    last published version, or the last change to an organisation (kind, city), which project,
+    organisation and listing pages show too."""
+    moments = session.execute(select(
+        select(func.max(ProjectRevision.created_at)).scalar_subquery(),
+        select(func.max(Organisation.updated_at)).scalar_subquery())).one()
+    return max((m if m.tzinfo else m.replace(tzinfo=UTC) for m in moments if m is not None),
+               default=None)
 
 
 # --------------------------------------------------------------------------- accountability

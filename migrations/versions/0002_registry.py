@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.Enum('hopital', 'recherche', 'agence', 'entreprise', 'start-up', 'association', name='organisation_kind', native_enum=False, create_constraint=True, length=40), nullable=False),
     sa.Column('city', sa.String(length=120), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organisations')),
     sa.UniqueConstraint('name', name=op.f('uq_organisations_name')),
     sa.UniqueConstraint('slug', name=op.f('uq_organisations_slug'))

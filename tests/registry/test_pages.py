@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from tests.registry.factories import finished, make_project
+from website.extensions import db
 
 
 @pytest.fixture
@@ -269,6 +270,26 @@ def test_a_change_invalidates_the_etag(app, client, register):
     with app.app_context():
         make_project("HDH-2024-0009", title="Nouveau projet")
     assert client.get("/projets", headers={"If-None-Match": etag}).status_code == 200
+
+
+@pytest.mark.parametrize("path", [
+    "/projets", "/projets/HDH-2024-0001", "/organisations/laboratoires-aurore",
+    "/api/v1/projects/HDH-2024-0002"])
+def test_an_organisation_change_invalidates_the_etag(app, client, register, path):
+    first = client.get(path)
+    with app.app_context():
+        from registry import service
+        from registry.models import Organisation
+
+        for organisation in db.session.query(Organisation):
+            service.update_organisation(db.session, organisation, kind="association",
+                                        city="Quimper")
+        db.session.commit()
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    shown = "Association" if path == "/projets" else "Quimper"  # the listing: kind facet
+    assert shown not in first.get_data(as_text=True)
+    assert shown in again.get_data(as_text=True)
 
 
 def test_csv_is_excel_friendly_and_licensed(client, register):
