@@ -7,6 +7,7 @@ Last-Modified (304s), and readable from any web page (CORS for GET).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Iterator
@@ -156,11 +157,9 @@ def openapi():
 
 @bp.route("/donnees-ouvertes")
 def api_page():
-    """The open-data page: static text, so its validators are the files it is made of."""
-    changed = datetime.fromtimestamp(max(
-        (path.stat().st_mtime for path in _api_page_files() if path.exists()), default=0),
-        tz=UTC)
-    etag = make_etag(changed.timestamp(), get_locale(), request.path)
+    """The open-data page: static text, so its validators are what it is made of."""
+    digest, changed = _api_page_version()
+    etag = make_etag(digest, get_locale(), request.path, site_url())
     response = unchanged(etag, changed, max_age=3600)
     if response is None:
         response = with_validators(make_response(render_template(
@@ -169,11 +168,36 @@ def api_page():
     return response
 
 
-def _api_page_files() -> list[Path]:
-    root = Path(current_app.root_path).parent
-    return [Path(bp.root_path) / "templates" / "registry" / "api.html",
-            *root.glob("translations/registry/*/LC_MESSAGES/messages.mo"),
-            root / "website" / "templates" / "base.html"]
+def _api_page_version() -> tuple[str, datetime]:
+    """(digest, newest modification) of what the open-data page is made of: the templates
+    (it extends the layout and includes its parts: all of them are read), every compiled
+    catalogue (the layout's strings are the website's) and the licence it states.
+
+    Computed once per process, at first use: these change only with a deployment, which
+    restarts the processes. In debug mode, templates reload, so it is worked out each time."""
+    app = current_app
+    cached = app.extensions.get("registry_api_page_version")
+    if cached is not None and not app.debug:
+        return cached
+    env = app.jinja_env
+    digest = hashlib.sha256(_json(LICENCE).encode())
+    newest = 0.0
+    paths: list[Path] = []
+    for name in sorted(env.list_templates()):
+        source, filename, _uptodate = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        digest.update(f"\x00{name}\x00{source}".encode())
+        if filename:
+            paths.append(Path(filename))
+    for directory in sorted(str(app.config["BABEL_TRANSLATION_DIRECTORIES"]).split(";")):
+        for path in sorted(Path(directory).glob("*/LC_MESSAGES/*.mo")):
+            digest.update(f"\x00{path.relative_to(directory)}\x00".encode())
+            digest.update(path.read_bytes())
+            paths.append(path)
+    for path in paths:
+        newest = max(newest, path.stat().st_mtime)
+    version = (digest.hexdigest()[:32], datetime.fromtimestamp(newest, tz=UTC))
+    app.extensions["registry_api_page_version"] = version
+    return version
 
 
 @bp.after_app_request

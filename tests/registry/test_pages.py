@@ -352,6 +352,48 @@ def test_open_data_page_states_the_licence(client, register):
         "etalab-2.0"
 
 
+def test_open_data_page_validators_are_worked_out_once(app, client, register, monkeypatch):
+    first = client.get("/donnees-ouvertes")
+
+    def no_file_reading(*args, **kwargs):
+        raise AssertionError("files read again")
+
+    monkeypatch.setattr("registry.api.Path", no_file_reading)
+    assert client.get("/donnees-ouvertes").headers["ETag"] == first.headers["ETag"]
+    assert client.get("/donnees-ouvertes", headers={"If-None-Match": first.headers["ETag"]}
+                      ).status_code == 304
+
+
+def test_open_data_page_etag_follows_the_website_catalogue(app, tmp_path):
+    import shutil
+
+    from tests.conftest import make_test_app
+
+    catalogues = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
+    copies = []
+    for directory in catalogues:
+        copy = tmp_path / "translations" / directory.rstrip("/").rsplit("/", 1)[-1]
+        shutil.copytree(directory, copy)
+        copies.append(copy)
+    website = next(c for c in copies if c.name == "website")
+    registry = next(c for c in copies if c.name == "registry")
+    url = app.config["DATABASE_URL"]
+
+    def etag() -> str:
+        other = make_test_app(url, tmp_path / "instance",
+                              BABEL_TRANSLATION_DIRECTORIES=";".join(map(str, copies)))
+        try:
+            return other.test_client().get("/donnees-ouvertes").headers["ETag"]
+        finally:
+            other.extensions["database"]["engine"].dispose()
+
+    before = etag()
+    # The layout's strings are the website's: another website catalogue, another page.
+    mo = "en/LC_MESSAGES/messages.mo"
+    shutil.copy(registry / mo, website / mo)
+    assert etag() != before
+
+
 def test_atom_feed_for_any_search(client, register):
     everything = feedparser.parse(client.get("/projets.atom").data)
     assert not everything.bozo, everything.bozo_exception
