@@ -35,6 +35,13 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 FACETS = ("status", "theme", "source", "sponsor_kind", "year", "ai", "results", "overdue")
+# The keys of a search document (``registry.service.search_document``), all read by the
+# backends: ``id`` and ``reference``; the texts; the facets' values; ``results_due_on`` and
+# ``has_results`` (overdue is judged at query time); ``updated_at`` (the "recent" sort).
+DOCUMENT_FIELDS = frozenset({
+    "id", "reference", "title", "summary", "objective", "public_interest", "sponsor_name",
+    "city", "keywords", "sponsor_kind", "themes", "sources", "status", "year_authorised",
+    "uses_ai", "has_results", "results_due_on", "updated_at"})
 MAX_TERMS = 20
 MAX_TEXT = 200
 

@@ -554,25 +554,23 @@ def accepts_objections(project: Project, today: date | None = None) -> bool:
 
 # --------------------------------------------------------------------------- search documents
 
-def search_document(project: Project, today: date | None = None) -> dict[str, Any]:
-    """What the search engine indexes for a project."""
-    state = results_status(project, today)
+def search_document(project: Project) -> dict[str, Any]:
+    """What the search engine indexes for a project (``registry.search.DOCUMENT_FIELDS``).
+
+    Nothing that depends on the day: the due date and whether results exist, from which the
+    search judges "overdue" at query time."""
+    state = results_status(project)
     return {
-        "id": project.id, "reference": project.reference, "slug": project.slug,
+        "id": project.id, "reference": project.reference,
         "title": project.title, "summary": project.summary, "objective": project.objective,
         "public_interest": project.public_interest,
-        "sponsor_name": project.sponsor.name, "sponsor_slug": project.sponsor.slug,
-        "sponsor_kind": str(project.sponsor.kind), "city": project.sponsor.city,
+        "sponsor_name": project.sponsor.name, "sponsor_kind": str(project.sponsor.kind),
+        "city": project.sponsor.city,
         "themes": list(project.themes or []), "sources": [s.code for s in project.sources],
         "status": str(project.status),
         "year_authorised": project.authorised_on.year if project.authorised_on else None,
-        "uses_ai": project.uses_ai, "data_linkage": project.data_linkage,
-        "commercial": project.commercial, "has_results": state.has_results,
-        # The search judges "overdue" from the due date at query time (it changes with days).
-        "results_due_on": state.due_on,
-        "results_overdue": state.overdue, "overdue_months": state.overdue_months,
-        "updated_at": project.updated_at, "created_at": project.created_at,
-        "result_kinds": sorted({str(r.kind) for r in project.results}),
+        "uses_ai": project.uses_ai, "has_results": state.has_results,
+        "results_due_on": state.due_on, "updated_at": project.updated_at,
         # Words people search with that the text may not contain: theme names, source names.
         "keywords": " ".join([*(str(THEMES[t]) for t in project.themes or [] if t in THEMES),
                               *(f"{s.code} {s.name}" for s in project.sources)]),

@@ -140,6 +140,32 @@ def test_saving_updates_the_index(app):
         assert backend.search(SearchQuery(text="sommeil")).total == 1
 
 
+def test_search_documents_hold_only_what_the_index_reads(app):
+    from registry.search import DOCUMENT_FIELDS
+    from registry.search_whoosh import _to_fields
+
+    class Read(dict):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.read: set[str] = set()
+
+        def __getitem__(self, key):
+            self.read.add(key)
+            return super().__getitem__(key)
+
+        def get(self, key, default=None):
+            self.read.add(key)
+            return super().get(key, default)
+
+    with app.app_context():
+        make_project("HDH-2024-0001", status="termine", processing_ended_on="2020-01-01")
+        document = Read(next(service.iter_search_documents(db.session)))
+    # Nothing frozen at index time (an "overdue" flag would go stale the next day).
+    assert set(document) == DOCUMENT_FIELDS
+    _to_fields(document)
+    assert document.read == DOCUMENT_FIELDS
+
+
 def test_rolled_back_changes_never_reach_the_index(app):
     with app.app_context():
         service.sync_data_sources(db.session)

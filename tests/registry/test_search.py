@@ -14,14 +14,13 @@ from registry.search_whoosh import WhooshBackend, _postings
 
 
 def doc(id: int, title: str, summary: str = "", **extra) -> dict:
-    base = {"id": id, "reference": f"HDH-2024-{id:04d}", "slug": f"p{id}", "title": title,
+    base = {"id": id, "reference": f"HDH-2024-{id:04d}", "title": title,
             "summary": summary, "objective": "", "public_interest": "",
-            "sponsor_name": "Organisme", "sponsor_slug": "o", "sponsor_kind": "hopital",
+            "sponsor_name": "Organisme", "sponsor_kind": "hopital", "keywords": "",
             "city": "Lyon", "themes": ["cardiologie"], "sources": ["DCIR"], "status": "en-cours",
             "year_authorised": 2024, "uses_ai": False, "has_results": False,
             "results_due_on": None,
-            "updated_at": datetime(2026, 1, 1, tzinfo=UTC).replace(day=1 + id % 28),
-            "created_at": datetime(2025, 1, 1, tzinfo=UTC), "result_kinds": []}
+            "updated_at": datetime(2026, 1, 1, tzinfo=UTC).replace(day=1 + id % 28)}
     base.update(extra)
     return base
 
