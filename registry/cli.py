@@ -51,7 +51,7 @@ def reindex(if_missing: bool) -> None:
     session = db.session
     total = service.count_projects(session)
     with click.progressbar(length=total, label="Indexation", file=sys.stderr) as bar:
-        count = search.rebuild(app, service.iter_search_documents(session), total=total,
+        count = search.rebuild(app, service.iter_search_documents(session),
                                progress=bar.update)
     click.echo(f"{count} projets indexés.")
 

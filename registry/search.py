@@ -7,7 +7,7 @@ Public API (used by the pages, the API, the feeds and ``registry.service``)::
     result.ids, result.total, result.facets, result.highlights, result.suggestion
     backend.matching_ids(query)                # every match, in order (exports, feeds)
     index_projects(app, documents)             # add or replace, after a commit
-    rebuild(app, documents, total, progress)   # build aside, then swap
+    rebuild(app, documents, progress)          # build aside, then swap
     index_exists(app)
     check_config(app.config)                   # problems that must stop a production start
 
@@ -158,8 +158,10 @@ def index_projects(app: Flask, documents: Iterable[dict]) -> None:
         log.exception("search index update failed; run `flask registry reindex`")
 
 
-def rebuild(app: Flask, documents: Iterable[dict], total: int | None = None,
+def rebuild(app: Flask, documents: Iterable[dict],
             progress: Callable[[int], None] | None = None) -> int:
+    """Build a complete index from ``documents`` aside, then swap it in; ``progress(n)`` is
+    called as documents are indexed (the caller knows the total, for a progress bar)."""
     return get_search_backend(app).rebuild(documents, progress=progress)
 
 
