@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,7 +76,9 @@ def run_translations(extract: bool = True, compile_only: bool = False,
 
     Run twice with no string changed, it leaves the English catalogues byte for byte as they
     were (``--ignore-pot-creation-date``: the template's creation date, new at each extraction,
-    is not copied into them), so ``make translations`` does not dirty the tree.
+    is not copied into them), so ``make translations`` does not dirty the tree. Nor does a
+    new Babel release: a catalogue whose only change is the ``Generated-By`` header is kept
+    as it was.
     """
     keywords = [arg for keyword in EXTRA_KEYWORDS for arg in ("-k", keyword)]
     for domain, folders in DOMAINS.items():
@@ -90,12 +93,20 @@ def run_translations(extract: bool = True, compile_only: bool = False,
                      "--no-location", "--sort-output", "-o", str(pot),
                      *[str(PROJECT_ROOT / f) for f in folders])
             if po.exists():
+                before = po.read_text("utf-8")
                 _pybabel("update", "-i", str(pot), "-d", str(directory), "-l", "en",
                          "--no-fuzzy-matching", "--ignore-pot-creation-date")
+                if _without_generator(po.read_text("utf-8")) == _without_generator(before):
+                    po.write_text(before, "utf-8")
             else:
                 _pybabel("init", "-i", str(pot), "-d", str(directory), "-l", "en")
         if po.exists():
             _pybabel("compile", "-d", str(directory), "-l", "en", "--statistics")
+
+
+def _without_generator(catalogue: str) -> str:
+    """A catalogue's text without its ``Generated-By`` header line (the Babel version)."""
+    return re.sub(r'^"Generated-By: [^"\n]*"\n', "", catalogue, flags=re.MULTILINE)
 
 
 def extract_messages(folders: list[Path]):
