@@ -4,8 +4,9 @@ Two passes. First every row is read and checked completely — the file's own fo
 yes/no values, lists), then every rule of the register through ``validation.prepare_project`` —
 without writing anything, and every problem is reported with its place (CSV line where the
 record starts, or JSON object number) and column, in French. If anything is wrong, or for a dry
-run, nothing is written. Otherwise every row is saved through ``service.save_project`` in the
-caller's transaction, which the caller commits once: a file is never half imported. Rows are
+run, nothing is written. Otherwise every row, as prepared by the check, is written through
+``service.write_project`` in the caller's transaction (one validation per row), which the caller
+commits once: a file is never half imported. Rows are
 upserted by reference and a revision is written only when something changed, so importing the
 same file twice changes nothing.
 
@@ -32,7 +33,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry import service
-from registry.validation import normalise_name, prepare_project
+from registry.validation import PreparedProject, normalise_name, prepare_project
 
 # column → (service field, kind of value)
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -415,7 +416,7 @@ def import_rows(session: Session, rows: list[Row], *, by: str, dry_run: bool = F
                 progress_factory: Callable[[int, str], Any] | None = None) -> ImportReport:
     """``import_file`` for rows already read."""
     report = ImportReport(rows=len(rows))
-    inputs: list[dict[str, Any]] = []
+    checked: list[PreparedProject] = []
     references: dict[str, str] = {}
     facts = _OrganisationFacts()
     changes: set[str] = set()
@@ -438,7 +439,7 @@ def import_rows(session: Session, rows: list[Row], *, by: str, dry_run: bool = F
             if problems:
                 report.errors.extend(_error(row.location, c, m) for c, m in problems)
             else:
-                inputs.append(data)
+                checked.append(prepared)
                 if prepared.creating:
                     report.created += 1
                 elif prepared.changed:
@@ -450,9 +451,9 @@ def import_rows(session: Session, rows: list[Row], *, by: str, dry_run: bool = F
     report.organisation_changes = sorted(changes)
     if report.errors or dry_run:
         return report
-    with _progress(progress_factory, len(inputs), "Import") as step:
-        for data in inputs:
-            service.save_project(session, data, by=by, today=today)
+    with _progress(progress_factory, len(checked), "Import") as step:
+        for prepared in checked:  # checked once: written as prepared
+            service.write_project(session, prepared, by=by)
             step()
     report.written = True
     return report

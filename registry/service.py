@@ -141,18 +141,25 @@ def get_or_create_organisation(session: Session, name: str, kind: str | None = N
     An existing organisation is returned unchanged: naming it as a project's controller or
     funder must never rewrite what it is (``update_organisation`` changes it explicitly)."""
     name = normalise_name(name)
-    organisation = find_organisation(session, name)
-    if organisation is None:
-        if not kind:
-            raise RegistryError("sponsor_kind", "type d'organisation manquant")
-        try:
-            organisation_kind = OrganisationKind(kind)
-        except ValueError:
-            raise RegistryError("sponsor_kind", f"type « {kind} » inconnu") from None
-        organisation = Organisation(name=name, slug=_unique_org_slug(session, name),
-                                    kind=organisation_kind, city=city or "")
-        session.add(organisation)
+    return find_organisation(session, name) or _create_organisation(session, name, kind, city)
+
+
+def _create_organisation(session: Session, name: str, kind: str | None,
+                         city: str = "") -> Organisation:
+    organisation = Organisation(name=name, slug=_unique_org_slug(session, name),
+                                kind=_organisation_kind(kind), city=city or "")
+    session.add(organisation)
     return organisation
+
+
+def _organisation_kind(kind: str | None) -> OrganisationKind:
+    """``kind`` as an OrganisationKind, or the French reason it is not one."""
+    if not kind:
+        raise RegistryError("sponsor_kind", "type d'organisation manquant")
+    try:
+        return OrganisationKind(kind)
+    except ValueError:
+        raise RegistryError("sponsor_kind", f"type « {kind} » inconnu") from None
 
 
 def update_organisation(session: Session, organisation: Organisation, *,
@@ -165,10 +172,7 @@ def update_organisation(session: Session, organisation: Organisation, *,
     are refreshed once the transaction commits. Returns whether anything changed."""
     changed = False
     if kind and organisation.kind != kind:
-        try:
-            organisation.kind = OrganisationKind(kind)
-        except ValueError:
-            raise RegistryError("sponsor_kind", f"type « {kind} » inconnu") from None
+        organisation.kind = _organisation_kind(kind)
         changed = True
     if city and organisation.city != city:
         size = column_size(Organisation, "city")
@@ -200,11 +204,13 @@ def _unique_org_slug(session: Session, name: str) -> str:
 
 
 def _realise(session: Session, plan: OrganisationPlan, now: datetime) -> Organisation:
-    """The organisation a plan names: created when new, updated only by explicit values."""
-    organisation = find_organisation(session, plan.name)
+    """The organisation a plan names: created when new, updated only by explicit values.
+
+    A plan made before earlier rows of the same import were written may name as new an
+    organisation one of them created: only then is it looked up again."""
+    organisation = plan.existing or find_organisation(session, plan.name)
     if organisation is None:
-        return get_or_create_organisation(session, plan.name, plan.creation_kind,
-                                          plan.city or "")
+        return _create_organisation(session, plan.name, plan.creation_kind, plan.city or "")
     update_organisation(session, organisation, kind=plan.kind, city=plan.city, now=now)
     return organisation
 

@@ -196,20 +196,49 @@ def test_a_failure_while_writing_keeps_nothing(app, runner, tmp_path, populated,
     from registry import service
 
     calls = []
-    save = service.save_project
+    write = service.write_project
 
-    def failing_save(session, data, **kwargs):
-        calls.append(data["reference"])
+    def failing_write(session, prepared, **kwargs):
+        calls.append(prepared.reference)
         if len(calls) == 2:
             raise OperationalError("INSERT", {}, Exception("database is locked"))
-        return save(session, data, **kwargs)
+        return write(session, prepared, **kwargs)
 
-    monkeypatch.setattr(service, "save_project", failing_save)
+    monkeypatch.setattr(service, "write_project", failing_write)
     path = _write(tmp_path, "p.csv", "\n".join([HEADER, ROW_1.replace(";non", ";oui"), ROW_2]))
     result = runner.invoke(args=["registry", "import", str(path)])
     assert result.exit_code == 1 and "rien n'a été importé" in result.output
     assert len(calls) == 2
     assert _register_state(app) == populated
+
+
+def test_each_row_is_checked_once_and_written_as_checked(app, runner, tmp_path, monkeypatch):
+    from registry import importer, service, validation
+
+    checked = []
+    prepare = validation.prepare_project
+
+    def counted(session, data, **kwargs):
+        checked.append(data.get("reference"))
+        return prepare(session, data, **kwargs)
+
+    for module in (importer, service):
+        monkeypatch.setattr(module, "prepare_project", counted)
+    # Row 2 names the sponsor row 1 creates (as its sponsor, with a city, and as a funder).
+    header = HEADER + ";promoteur_ville;financeurs"
+    row_2 = ROW_2.replace("Université de Bellerive;recherche", "CHU de Valmont;hopital")
+    rows = [header, ROW_1 + ";;", row_2 + ";Brest;CHU de Valmont"]
+    path = _write(tmp_path, "p.csv", "\n".join(rows))
+    result = runner.invoke(args=["registry", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert checked == ["HDH-2025-0042", "HDH-2025-0043"]
+    with app.app_context():
+        from registry.models import Organisation
+
+        organisations = list(db.session.scalars(select(Organisation)))
+        assert [(o.name, o.city) for o in organisations] == [("CHU de Valmont", "Brest")]
+        project = db.session.scalar(select(Project).where(Project.reference == "HDH-2025-0043"))
+        assert project.sponsor is organisations[0] and project.funders == organisations
 
 
 # --------------------------------------------------------------------------- every error
