@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.models import utcnow
+from website.clock import utcnow
 from website.database import Base, UTCDateTime, string_enum
 
 

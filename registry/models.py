@@ -4,7 +4,7 @@ results and revisions. Only ``registry.service`` writes them."""
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -22,13 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from website.clock import utcnow
 from website.database import Base, UTCDateTime, string_enum
 
 REFERENCE_PATTERN = r"^HDH-(19|20)[0-9]{2}-[0-9]{4}$"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class _Labelled(enum.StrEnum):

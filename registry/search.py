@@ -26,11 +26,13 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
 from flask import Flask
+
+from website.clock import local_today
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ class SearchQuery:
             sort=self.sort or ("relevance" if self.text.strip() else "recent"),
             page=max(1, min(int(self.page), 10**6)),
             per_page=max(1, min(int(self.per_page), 100)),
-            today=self.today or datetime.now(UTC).date(),
+            today=self.today or local_today(),
         )
 
 

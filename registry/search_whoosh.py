@@ -59,6 +59,7 @@ from whoosh.support.charset import accent_map
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from registry.search import FACETS, MAX_TERMS, SearchQuery, SearchResult
+from website.clock import local_today
 
 log = logging.getLogger(__name__)
 
@@ -655,7 +656,7 @@ class WhooshBackend:
         clauses, words = self._clauses(query.text)
         if query.text and not clauses:
             return None
-        facet_sets = generation.facet_sets(query.today or datetime.now(UTC).date())
+        facet_sets = generation.facet_sets(query.today or local_today())
         order: array | None = None
         if clauses:
             base, order = self._ranking(searcher, generation, clauses)

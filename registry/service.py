@@ -42,6 +42,7 @@ from registry.validation import (
     prepare_project,
     snapshot,
 )
+from website.clock import local_today
 
 RESULTS_DUE_MONTHS = 18  # EHDS, Regulation (EU) 2025/327, art. 61(4)
 _REFERENCE = re.compile(REFERENCE_PATTERN)
@@ -86,7 +87,7 @@ def months_between(start: date, end: date) -> int:
 
 
 def _today(today: date | None) -> date:
-    return today or datetime.now(UTC).date()
+    return today or local_today()
 
 
 # --------------------------------------------------------------------------- data sources

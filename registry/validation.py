@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +35,7 @@ from registry.models import (
     ResultKind,
     StatusEvent,
 )
+from website.clock import local_today
 
 # Plausible bounds: years of data studied, and dates on the authorisation path. They keep junk
 # (year 0, 10^20) out of integer columns and out of date arithmetic (results due 18 months on).
@@ -435,7 +436,7 @@ def prepare_project(session: Session, data: dict[str, Any], *,
                     today: date | None = None) -> PreparedProject:
     """Check ``data`` against every rule of the register and work out the project's state
     after saving it, without writing anything. Every problem is in ``errors``."""
-    today = today or datetime.now(UTC).date()
+    today = today or local_today()
     checks = _Checks()
     reference = checks.text(data.get("reference"), "reference", required=True).upper()
     if reference and not _REFERENCE.match(reference):

@@ -23,6 +23,7 @@ from registry import presenters, search, service
 from registry.charts import Bar, column_chart, horizontal_bar_chart
 from registry.listing import FACET_PARAMS, BadListingRequest, ListingParams, parse_listing
 from registry.models import THEMES, OrganisationKind, ProjectStatus
+from website.clock import local_today
 from website.extensions import db
 from website.http_cache import make_etag, not_modified, with_validators
 
@@ -34,7 +35,7 @@ MAX_AGE = 300  # seconds a shared cache may keep a register response without ask
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return local_today()
 
 
 def validators(*parts: object, daily: bool = False) -> tuple[str, datetime | None]:

@@ -12,6 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from website.clock import SITE_TIME_ZONE_NAME
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Marks values that only exist so `make run` works on a laptop; production rejects them.
@@ -33,7 +35,7 @@ class BaseConfig:
     SEARCH_INDEX_DIR = ""  # empty means INSTANCE_DIR/search
     CONTENT_DIR = str(PROJECT_ROOT / "content")
     BABEL_DEFAULT_LOCALE = "fr"
-    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    BABEL_DEFAULT_TIMEZONE = SITE_TIME_ZONE_NAME
     LANGUAGES = ("fr", "en")
     BABEL_TRANSLATION_DIRECTORIES = ";".join(
         str(PROJECT_ROOT / "translations" / domain)
