@@ -21,8 +21,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from flask import current_app
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from objection import mail
 from objection.identity import Nir, age_band
@@ -457,24 +457,23 @@ def suppress_small_cells(counts: dict[str, int], order: list[str] | None = None,
 
 
 def statistics_version(session: Session) -> str:
-    """Changes whenever ``public_statistics`` may change (a filing added or removed): for the
-    statistics page's ETag."""
+    """Changes whenever ``public_statistics`` may change: for the statistics page's ETag.
+
+    The figures count every filing, and filings are never deleted (the yearly erasure keeps the
+    coarse facts the figures use), so the number of filings and the last id follow them."""
     count, last = session.execute(select(func.count(), func.max(Objection.id))).one()
     return f"{count}-{last or 0}"
 
 
 def public_statistics(session: Session) -> dict:
-    """People who objected, by month of their first filing, age band and sex; small cells are
-    suppressed. A person who filed several times for the same scope counts once."""
-    earlier = aliased(Objection)
-    first_filings = ~exists().where(
-        earlier.pseudonym == Objection.pseudonym, earlier.scope == Objection.scope,
-        func.coalesce(earlier.project_reference, "") ==
-        func.coalesce(Objection.project_reference, ""),
-        earlier.id < Objection.id)
+    """Objection requests received, by month filed, age band and sex; small cells suppressed.
+
+    Every filing counts, including a later filing for someone who had already objected and a
+    filing since withdrawn. Counting people instead (once, by their first filing) would let
+    anyone holding a NIR learn whether that person had objected: file for them, and see whether
+    the total moves. Here a repeat filing moves the figures exactly as a first one does."""
     rows = session.execute(
         select(Objection.month_filed, Objection.age_band, Objection.sex, func.count())
-        .where(first_filings)
         .group_by(Objection.month_filed, Objection.age_band, Objection.sex))
     by_month: Counter[str] = Counter()
     by_age: Counter[str] = Counter()

@@ -392,15 +392,63 @@ def test_rate_limits_in_redis(configured_app, redis_url):
     connection.flushdb()
 
 
-def test_a_person_who_files_several_times_counts_once(app, client):
+def test_every_filing_counts_even_several_for_one_person(app, client):
     for index in range(11):
         other = app.test_client()
         file_through_ui(other, email=f"p{index}@exemple.fr")
     with app.app_context():
         stats = service.public_statistics(db.session)
-    assert stats["total"] is None  # one person, under the threshold
+    assert stats["total"] == 11  # eleven requests, all for the same person
     html = client.get("/statistiques").get_data(as_text=True)
-    assert "moins de 10" in html
+    section = html[html.index("Les oppositions"):]
+    assert "Nombre de demandes d'opposition reçues" in section and ">11<" in section
+    assert "des demandes, pas des personnes" in section
+
+
+def _self_filing(index: int, body: str) -> service.FilingInput:
+    from objection.identity import parse_nir
+    from objection.models import Filer, Scope
+    from tests.objection.factories import make_nir
+
+    return service.FilingInput(
+        filer=Filer.SELF, scope=Scope.GENERAL, project_reference=None,
+        nir=parse_nir(make_nir(body)), birth_name="X", first_names="Y",
+        birth_date=date(1985, 3, 1), sex="F", email=f"p{index}@exemple.fr")
+
+
+def test_a_repeat_filing_moves_the_public_figures_exactly_like_a_first_one(app, client):
+    """Whoever holds a NIR must not learn from /statistiques whether that person objected."""
+    people = [f"2850375056{index:03d}" for index in range(12)]
+    with app.app_context():
+        for index, body in enumerate(people):
+            service.file_objection(db.session, _self_filing(index, body),
+                                   form_token=f"t{index}")
+        db.session.commit()
+        before = service.public_statistics(db.session)
+        version_before = service.statistics_version(db.session)
+
+        def after(body: str) -> tuple[dict, str, str]:
+            filing = service.file_objection(db.session, _self_filing(99, body),
+                                            form_token="probe")
+            seen = (service.public_statistics(db.session),
+                    service.statistics_version(db.session),
+                    "linked" if filing.objection.linked_to_id else "first")
+            db.session.rollback()
+            return seen
+
+        repeat, repeat_version, repeat_kind = after(people[0])  # already objected
+        first, first_version, first_kind = after("2850375056500")  # never objected
+    assert (repeat_kind, first_kind) == ("linked", "first")
+    assert repeat == first != before
+    assert repeat["total"] == before["total"] + 1 == 13
+    assert repeat_version != version_before and first_version != version_before
+    # the page, too: a repeat filing shows the same figures as a first one would
+    with app.app_context():
+        service.file_objection(db.session, _self_filing(99, people[0]),
+                               form_token="probe")
+        db.session.commit()
+    html = client.get("/statistiques").get_data(as_text=True)
+    assert ">13<" in html[html.index("Les oppositions"):]
 
 
 def test_one_hidden_cell_cannot_be_worked_out_by_subtraction():
