@@ -305,6 +305,69 @@ def test_two_senders_at_once_send_each_mail_once(configured_app):
         assert all(m.sent_at for m in db.session.scalars(select(OutboxMail)))
 
 
+def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no public authority signed (and its key)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.test")])
+    start = datetime.now(UTC) - timedelta(days=1)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(start).not_valid_after(start + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "mail-cert.pem", folder / "mail-key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+@pytest.mark.smtp
+def test_starttls_refuses_a_mail_server_whose_certificate_is_not_trusted(configured_app,
+                                                                           tmp_path,
+                                                                           monkeypatch):
+    """Someone posing as the mail server must not receive the mails: STARTTLS checks the
+    certificate and the host name against the system's authorities."""
+    import ssl
+
+    from objection.mail import send_pending
+
+    cert_path, key_path = _self_signed_certificate(tmp_path)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert_path, key_path)
+    port = _free_port()
+    app = configured_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5,
+                         MAIL_USE_TLS=True)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_tls,
+                            require_starttls=True)
+    controller.start()
+    try:
+        _file(app.test_client())  # sent at once: the certificate is refused
+        with app.app_context():
+            mail = db.session.scalar(select(OutboxMail))
+            assert mail.sent_at is None and mail.last_error == "SSLCertVerificationError"
+        assert inbox.messages == []
+        # Once the operator trusts that authority, the same mail goes out, encrypted.
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_path))
+        with app.app_context():
+            assert send_pending(db.session, now=datetime.now(UTC) + timedelta(hours=7)) == (1, 0)
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+
+
 def test_one_unreadable_mail_does_not_stop_the_others(app, client):
     from objection.mail import MAX_ATTEMPTS, send_pending
 
