@@ -88,6 +88,7 @@ class ObjectionForm:
         self.document: bytes | None = None
         self.document_type = ""
         self.project = None
+        self.email_ascii = ""
 
     def _error(self, field: str, key: str | None = None, message: str | None = None) -> None:
         if field not in self.errors:
@@ -166,6 +167,10 @@ class ObjectionForm:
             self._error("filer", "filer_adult")
 
     def _check_email(self, address: str) -> None:
+        """A valid address that any mail server accepts. A part before the "@" that needs
+        SMTPUTF8 (which many servers refuse) gets its own message, so no mail is lost silently;
+        an accented domain is fine: mail goes to its ASCII (punycode) form, which every server
+        accepts, while the form and the review page show it as typed."""
         try:
             validated = validate_email(address, check_deliverability=False,
                                        allow_smtputf8=False)
@@ -178,6 +183,7 @@ class ObjectionForm:
                 self._error("email", "email_ascii")
             return
         self.values["email"] = validated.normalized
+        self.email_ascii = validated.ascii_email or validated.normalized
 
     def _check_document(self, pending: bytes | None) -> None:
         if self.file is not None and self.file.filename:
@@ -206,7 +212,8 @@ class ObjectionForm:
             filer=Filer(v["filer"]), scope=Scope(v["scope"]),
             project_reference=v["project_reference"].upper() or None,
             nir=self.nir, birth_name=v["birth_name"], first_names=v["first_names"],
-            birth_date=birth_date, sex=v["sex"], email=v["email"], lang=lang,
+            birth_date=birth_date, sex=v["sex"], email=self.email_ascii or v["email"],
+            lang=lang,
             representative_name=v["representative_name"], document=self.document,
             document_type=self.document_type,
         )

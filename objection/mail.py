@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
@@ -94,10 +95,21 @@ def queue(session: Session, objection: Objection, kind: str, *, recipient: str,
     return outbox
 
 
+def deliverable_address(address: str) -> str:
+    """The address with its domain in ASCII (punycode): a server without SMTPUTF8 refuses
+    ``jean@école.fr`` but takes ``jean@xn--cole-9oa.fr``, the same mailbox. (The form already
+    stores that form; this also covers mails queued before it did.)"""
+    try:
+        validated = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return address
+    return validated.ascii_email or address
+
+
 def _message(app: Flask, mail: OutboxMail, recipient: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = app.config["MAIL_SENDER"]
-    message["To"] = recipient
+    message["To"] = deliverable_address(recipient)
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(mail.created_at)
     message["Message-ID"] = make_msgid(domain="hdh-transparence.invalid")

@@ -138,9 +138,17 @@ def test_who_may_file_depends_on_the_age(client, values, message):
     assert 'id="filer-error"' in html and message in html
 
 
-def test_an_accented_address_gets_its_own_message(client):
+def test_an_accented_address_gets_its_own_message(app, client):
+    """A part before the "@" that needs SMTPUTF8 would fail on many mail servers: the filer is
+    told at once, with the input kept, rather than the receipt being silently lost."""
     html = _review(client, email="zoé@exemple.fr").get_data(as_text=True)
     assert 'id="email-error"' in html and "ni accent" in html
+    assert 'value="zoé@exemple.fr"' in html and 'value="Zorglubienne"' in html
+    tokens = hidden(html)
+    sent = client.post("/opposition/envoyer", data={**form_values(email="zoé@exemple.fr"),
+                                                    **tokens, "action": "envoyer"})
+    assert sent.status_code == 200 and "ni accent" in sent.get_data(as_text=True)
+    assert _count(app) == 0
 
 
 @pytest.mark.parametrize("year", ["9" * 30, "-1985", "1985.0", "١٩٨٥", "0"])

@@ -265,6 +265,47 @@ def test_real_smtp_delivery_and_retry_after_an_outage(configured_app):
         assert db.session.scalar(select(OutboxMail.sent_at)) is not None
 
 
+@pytest.mark.smtp
+def test_an_accented_domain_is_delivered_by_a_server_without_smtputf8(configured_app):
+    """Many servers do not offer SMTPUTF8: the mail goes to the domain's ASCII (punycode)
+    form, the same mailbox, instead of failing until it is abandoned."""
+    port = _free_port()
+    app = configured_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=5)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
+    controller.start()
+    try:
+        client = app.test_client()
+        tokens = hidden(client.get("/opposition").get_data(as_text=True))
+        review = client.post("/opposition", data={**form_values(email="Zoe@ÉCOLE.fr"), **tokens})
+        assert "Zoe@école.fr" in review.get_data(as_text=True)  # shown as typed (normalised)
+        client.post("/opposition/envoyer", data={**form_values(email="Zoe@école.fr"),
+                                                 **hidden(review.get_data(as_text=True)),
+                                                 "action": "envoyer"})
+        with app.app_context():  # a mail queued before the form stored the ASCII form
+            from objection.identity import parse_nir
+            from objection.models import Filer, Scope
+            from tests.objection.factories import make_nir
+
+            service.file_objection(db.session, service.FilingInput(
+                filer=Filer.SELF, scope=Scope.GENERAL, project_reference=None,
+                nir=parse_nir(make_nir("1850375056123")), birth_name="X", first_names="Y",
+                birth_date=date(1985, 3, 14), sex="M", email="jean@münchen.de"),
+                form_token="t")
+            db.session.commit()
+            from objection.mail import send_pending
+
+            assert send_pending(db.session) == (1, 0)
+            assert all(m.sent_at for m in db.session.scalars(select(OutboxMail)))
+        deadline = time.monotonic() + 5
+        while len(inbox.messages) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        controller.stop()
+    assert [m.rcpt_tos for m in inbox.messages] == [["Zoe@xn--cole-9oa.fr"],
+                                                    ["jean@xn--mnchen-3ya.de"]]
+
+
 class SlowInbox(Inbox):
     async def handle_DATA(self, server, session, envelope):
         import asyncio
