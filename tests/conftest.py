@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from tests.personal_data import WATCH
 from website.app import create_app
 from website.cli import alembic_config
 from website.database import Base, import_models, make_engine
@@ -98,12 +100,31 @@ def postgres_url() -> str:
     return url
 
 
+def _objection_tables() -> list:
+    return [mapper.local_table for mapper in Base.registry.mappers
+            if mapper.class_.__module__.startswith("objection.")]
+
+
 def _empty_tables(url: str) -> None:
+    """Empty every table; first, hand the objection tables' rows to the personal-data watch."""
     engine = make_engine(url)
     with engine.begin() as connection:
+        for table in _objection_tables():
+            WATCH.add_rows(f"table {table.name} ({url.split(':')[0]})",
+                           connection.execute(table.select()))
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
     engine.dispose()
+
+
+class RecordingClient(FlaskClient):
+    """The test client, recording every identity a test submits (see tests/personal_data.py)."""
+
+    def open(self, *args, **kwargs):
+        data = kwargs.get("data")
+        if isinstance(data, dict) and "nir" in data:
+            WATCH.record_form(data)
+        return super().open(*args, **kwargs)
 
 
 def make_test_app(database_url: str, instance: Path, **overrides):
@@ -116,7 +137,9 @@ def make_test_app(database_url: str, instance: Path, **overrides):
         "SITE_URL": "http://localhost",
     }
     config.update(overrides)
-    return create_app(config)
+    application = create_app(config)
+    application.test_client_class = RecordingClient
+    return application
 
 
 @pytest.fixture
@@ -145,3 +168,18 @@ def csrf_token_from(html: bytes | str) -> str:
     match = CSRF_INPUT.search(html)
     assert match, "no csrf_token field in the page"
     return match.group(1) or match.group(2)
+
+
+# ------------------------------------------------------------------ the personal-data watch
+FINAL_TEST = "tests/test_personal_data.py::test_nothing_personal_in_clear_after_the_whole_run"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The whole-run search for personal data runs last, after everything it searches."""
+    items.sort(key=lambda item: item.nodeid == FINAL_TEST)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Every test's captured logs (raw messages) and output go to the personal-data watch."""
+    for name, content in report.sections:
+        WATCH.add(f"{report.nodeid}: {name}", content)
