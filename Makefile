@@ -7,17 +7,17 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run setup install db demo translations translations-compile index test test-sqlite test-postgres lint bench browsers clean
+.PHONY: lock run setup install db demo translations translations-compile index test test-sqlite test-postgres lint bench browsers clean
 
 run: setup ## Set everything up and serve the site on http://$(HOST):$(PORT) (or GUNICORN_BIND)
 	GUNICORN_BIND="$${GUNICORN_BIND:-$(HOST):$(PORT)}" $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 setup: install translations-compile db demo index
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -49,6 +49,14 @@ test: install translations-compile lint ## Run the whole suite (SQLite, then Pos
 
 bench: setup ## Benchmarks, as ratios against a reference measured in the same run
 	$(BIN)/python -m bench
+
+lock: ## Re-resolve the newest versions pyproject.toml allows and pin them in constraints.txt
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[test]'
+	{ sed -n '1,2p' constraints.txt; .lock-venv/bin/python -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .lock-venv
+	@echo "constraints.txt updated: run make test, then commit it"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
