@@ -39,16 +39,25 @@ def demo(if_empty: bool, seed: int, count: int) -> None:
 
 
 @registry_cli.command("reindex")
-@click.option("--if-missing", is_flag=True, help="Seulement si l'index n'existe pas.")
+@click.option("--if-missing", is_flag=True,
+              help="Seulement si l'index manque ou ne correspond pas au registre.")
 def reindex(if_missing: bool) -> None:
-    """Rebuild the search index aside, then swap it in (searches go on meanwhile)."""
+    """Rebuild the search index aside, then swap it in (searches go on meanwhile).
+
+    With ``--if-missing`` (what ``make run`` does), nothing is done when the index holds
+    exactly the register's projects, each in its current version; otherwise (no index, an
+    older schema, another count, a project missing or indexed in an older version) it is
+    rebuilt."""
     from registry import search, service
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if if_missing and search.index_exists(app):
-        click.echo("L'index de recherche existe déjà.")
-        return
     session = db.session
+    if if_missing:
+        problem = search.index_problem(app, service.search_stamps(session))
+        if problem is None:
+            click.echo("L'index de recherche existe déjà et correspond au registre.")
+            return
+        click.echo(f"{problem} : reconstruction.")
     total = service.count_projects(session)
     with click.progressbar(length=total, label="Indexation", file=sys.stderr) as bar:
         count = search.rebuild(app, service.iter_search_documents(session),

@@ -9,6 +9,7 @@ Public API (used by the pages, the API, the feeds and ``registry.service``)::
     index_projects(app, documents)             # add or replace, after a commit
     rebuild(app, documents, progress)          # build aside, then swap
     index_exists(app)
+    index_problem(app, expected)               # why the index does not match the database
     check_config(app.config)                   # problems that must stop a production start
 
 ``SearchBackend`` is the abstraction; ``registry.search_whoosh.WhooshBackend`` is the default
@@ -26,7 +27,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -81,15 +82,30 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]]
     highlights: dict[int, str]
     suggestion: str | None = None
+    # False when there is no usable index (never built, or built with an older schema): the
+    # answer is empty because nothing could be searched, not because nothing matched.
+    ready: bool = True
+
+
+def stamp(updated_at: datetime) -> int:
+    """The version of a project a backend indexed: its ``updated_at`` in milliseconds since
+    1970 (UTC). ``flask registry reindex --if-missing`` compares them with the database's."""
+    if updated_at.tzinfo is None:
+        updated_at = updated_at.replace(tzinfo=UTC)
+    return int(updated_at.timestamp() * 1000)
 
 
 class SearchBackend(Protocol):
+    """Reads never create an index: without one (or with one of an older schema) searches
+    answer nothing (``SearchResult.ready`` is False), counts are 0, and a warning is logged."""
+
     def index(self, documents: Iterable[dict]) -> int: ...
     def remove(self, ids: Iterable[int]) -> None: ...
     def search(self, query: SearchQuery) -> SearchResult: ...
     def matching_ids(self, query: SearchQuery) -> list[int]: ...
     def count(self) -> int: ...
     def ids(self) -> set[int]: ...
+    def stamps(self) -> dict[int, int]: ...
     def rebuild(self, documents: Iterable[dict],
                 progress: Callable[[int], None] | None = None) -> int: ...
     def exists(self) -> bool: ...
@@ -170,3 +186,22 @@ def rebuild(app: Flask, documents: Iterable[dict],
 def index_exists(app: Flask) -> bool:
     """True when an index built with the current schema is in place."""
     return get_search_backend(app).exists()
+
+
+def index_problem(app: Flask, expected: Mapping[int, int]) -> str | None:
+    """Why the index cannot serve the register as it is (a French sentence for set-up), or
+    None when it holds exactly the projects of ``expected`` (id → ``stamp``), each in the
+    version the database has."""
+    backend = get_search_backend(app)
+    if not backend.exists():
+        return "L'index de recherche n'existe pas ou a été construit avec un schéma plus ancien"
+    indexed = backend.stamps()
+    if len(indexed) != len(expected):
+        return (f"L'index de recherche contient {len(indexed)} projet(s), "
+                f"le registre {len(expected)}")
+    if indexed.keys() != expected.keys():
+        return "L'index de recherche ne contient pas les mêmes projets que le registre"
+    stale = sum(1 for key, value in expected.items() if indexed[key] != value)
+    if stale:
+        return f"L'index de recherche a {stale} projet(s) dans une version plus ancienne"
+    return None

@@ -58,7 +58,7 @@ from whoosh.lang import stopwords_for_language
 from whoosh.support.charset import accent_map
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from registry.search import FACETS, MAX_TERMS, SearchQuery, SearchResult
+from registry.search import FACETS, MAX_TERMS, SearchQuery, SearchResult, stamp
 from website.clock import local_today
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ REFERENCE_BOOST = 1000.0  # a word shaped like a reference puts that project fir
 BM25_K1, BM25_B = 1.2, 0.75
 WRITE_LOCK_TIMEOUT = 300.0
 RANKING_CACHE = 32   # text queries kept ranked per index generation
+UNUSABLE_WARNING_INTERVAL = 60.0  # seconds between two "no usable index" warnings
 EPOCH = date(1970, 1, 1)
 
 
@@ -146,9 +147,6 @@ def _day_number(value: Any) -> int:
 
 
 def _to_fields(doc: dict[str, Any]) -> dict[str, Any]:
-    updated = doc.get("updated_at") or datetime.now(UTC)
-    if updated.tzinfo is None:
-        updated = updated.replace(tzinfo=UTC)
     year = doc.get("year_authorised")
     words = " ".join(str(doc.get(k) or "") for k in ("title", "summary", "objective",
                                                      "sponsor_name", "keywords"))
@@ -174,7 +172,7 @@ def _to_fields(doc: dict[str, Any]) -> dict[str, Any]:
         "title_sort": _fold(str(doc.get("title") or "").lower()).encode(),
         "reference_sort": str(doc.get("reference", "")).upper().encode(),
         "year_sort": int(year or 0),
-        "updated": int(updated.timestamp() * 1000),
+        "updated": stamp(doc.get("updated_at") or datetime.now(UTC)),
     }
 
 
@@ -407,6 +405,7 @@ class WhooshBackend:
         self._local = threading.local()
         self._generations: OrderedDict[tuple, _Generation] = OrderedDict()
         self._generations_lock = threading.Lock()
+        self._warned_at = -math.inf
 
     # -- storage
     def _has_index(self) -> bool:
@@ -471,9 +470,14 @@ class WhooshBackend:
         return index.writer(codec=W3Codec(blocklimit=1024, compression=0), **options)
 
     def _searcher(self):
-        """This thread's searcher, reused until the index changes (new target or commit).
+        """This thread's searcher, reused until the index changes (new target or commit), or
+        None when there is no usable index.
 
-        Not ``Searcher.refresh()``: it reuses segment readers and can keep stale deletions.
+        Reads never create an index: an empty one made here would pass for the real one, and
+        ``flask registry reindex --if-missing`` would then leave the register looking empty.
+        Without an index (or with one of an older schema) searches answer nothing and a
+        warning says what to run. Not ``Searcher.refresh()``: it reuses segment readers and can
+        keep stale deletions.
         """
         cached = getattr(self._local, "searcher", None)
         try:
@@ -482,17 +486,27 @@ class WhooshBackend:
             target = None
         if cached is not None and self._local.target == target and cached.up_to_date():
             return cached
-        self._ensure()
-        target = os.readlink(self.current)
         if cached is not None:
             cached.close()
+            self._local.searcher = None
+        if target is None or not self._has_index():
+            self._unusable("no search index in %s: run `flask registry reindex`")
+            return None
         index = self._open()
         if set(index.schema.names()) != SCHEMA_FIELDS:
-            raise RuntimeError("the search index was built with an older schema: "
-                               "run `flask registry reindex`")
+            self._unusable("the search index in %s was built with an older schema: "
+                           "run `flask registry reindex`")
+            return None
         self._local.searcher = index.searcher()
         self._local.target = target
         return self._local.searcher
+
+    def _unusable(self, message: str) -> None:
+        """Log why searches answer nothing, at most once a minute per process."""
+        now = time.monotonic()
+        if now - self._warned_at >= UNUSABLE_WARNING_INTERVAL:
+            self._warned_at = now
+            log.warning(message, self.root)
 
     def _generation(self, searcher) -> _Generation:
         key = (self._local.target, searcher.reader().generation(), searcher.doc_count_all())
@@ -557,12 +571,24 @@ class WhooshBackend:
 
     # -- reads
     def count(self) -> int:
-        return self._searcher().doc_count()
+        searcher = self._searcher()
+        return searcher.doc_count() if searcher is not None else 0
 
     def ids(self) -> set[int]:
-        generation = self._generation(self._searcher())
+        return set(self.stamps())
+
+    def stamps(self) -> dict[int, int]:
+        """Project id → ``registry.search.stamp`` of the version indexed (empty without an
+        index), so set-up can tell an index that drifted from the database."""
+        searcher = self._searcher()
+        if searcher is None:
+            return {}
+        generation = self._generation(searcher)
+        with generation.lock:
+            updated = generation._column(searcher.reader(), "updated")
         flags = flags_from_bits(generation.live, generation.size)
-        return {generation.pids[d] for d in range(generation.size) if flags[d]}
+        return {generation.pids[d]: int(updated[d]) for d in range(generation.size)
+                if flags[d]}
 
     def _clauses(self, text: str) -> tuple[list[tuple[str | None, list[str]]], list[str]]:
         """The words of ``text`` as AND-ed clauses: (reference or None, analysed tokens)."""
@@ -646,12 +672,14 @@ class WhooshBackend:
 
     def _match(self, query: SearchQuery):
         """(searcher, generation, base bitset, order, facet bitsets, words), or None when the
-        text is only stop words or symbols (nothing can match).
+        text is only stop words or symbols (nothing can match) or there is no usable index.
 
         ``base`` is what the text matches (every live document without text); ``order`` is
         the text ranking, or the field order the query sorts by.
         """
         searcher = self._searcher()
+        if searcher is None:
+            return None
         generation = self._generation(searcher)
         clauses, words = self._clauses(query.text)
         if query.text and not clauses:
@@ -686,9 +714,10 @@ class WhooshBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         query = query.normalised()
         match = self._match(query)
-        if match is None:
+        if match is None:  # nothing can match, or no usable index (then not ``ready``)
             return SearchResult(ids=[], total=0, page=query.page, pages=1, facets={},
-                                highlights={}, suggestion=None)
+                                highlights={}, suggestion=None,
+                                ready=getattr(self._local, "searcher", None) is not None)
         searcher, generation, base, order, facet_sets, words = match
         selected = self._selected(facet_sets, query.filters)
         matched = base

@@ -599,6 +599,15 @@ def count_projects(session: Session) -> int:
     return session.scalar(select(func.count(Project.id))) or 0
 
 
+def search_stamps(session: Session) -> dict[int, int]:
+    """Project id → ``registry.search.stamp`` of its current version: what a complete,
+    up-to-date index holds (``registry.search.index_problem`` compares the two)."""
+    from registry.search import stamp
+
+    return {project_id: stamp(updated_at) for project_id, updated_at
+            in session.execute(select(Project.id, Project.updated_at))}
+
+
 _PENDING_KEY = "registry_reindex_ids"
 
 

@@ -196,3 +196,45 @@ def test_demo_text_uses_french_contractions():
 
     assert french("Inégalités face à le cancer") == "Inégalités face au cancer"
     assert french("Le coût de les antidépresseurs") == "Le coût des antidépresseurs"
+
+
+def test_a_search_before_the_index_is_built_creates_none(app, client, runner, caplog):
+    import shutil
+
+    with app.app_context():
+        for number in range(1, 4):
+            make_project(f"HDH-2024-{number:04d}")
+    shutil.rmtree(app.config["SEARCH_INDEX_DIR"])  # the database is there, not the index yet
+    with caplog.at_level("WARNING", logger="registry.search_whoosh"):
+        html = client.get("/projets").get_data(as_text=True)
+    assert "La recherche n'est pas encore disponible" in html
+    assert any("flask registry reindex" in r.getMessage() for r in caplog.records)
+    with app.app_context():
+        assert not get_search_backend(app).exists()  # the read path made no index
+    result = runner.invoke(args=["registry", "reindex", "--if-missing"])
+    assert result.exit_code == 0 and "3 projets indexés" in result.output, result.output
+    html = client.get("/projets").get_data(as_text=True)
+    assert "3 projets" in html and "pas encore disponible" not in html
+
+
+def test_reindex_if_missing_rebuilds_an_index_that_drifted(app, runner):
+    with app.app_context():
+        for number in range(1, 4):
+            make_project(f"HDH-2024-{number:04d}")
+        backend = get_search_backend(app)
+        [first, *_others] = sorted(backend.ids())
+        backend.remove([first])  # an index update that failed after a commit
+    partial = runner.invoke(args=["registry", "reindex", "--if-missing"])
+    assert "contient 2 projet(s), le registre 3" in partial.output, partial.output
+    assert "3 projets indexés" in partial.output
+    with app.app_context():
+        project = db.session.get(Project, first)
+        old = next(service.iter_search_documents(db.session, [first]))
+        make_project(project.reference, title="Un titre plus récent")
+        get_search_backend(app).index([old])  # the index holds the older version
+    stale = runner.invoke(args=["registry", "reindex", "--if-missing"])
+    assert "1 projet(s) dans une version plus ancienne" in stale.output, stale.output
+    with app.app_context():
+        assert get_search_backend(app).search(SearchQuery(text="récent")).total == 1
+    current = runner.invoke(args=["registry", "reindex", "--if-missing"])
+    assert "existe déjà et correspond au registre" in current.output

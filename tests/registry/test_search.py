@@ -281,3 +281,14 @@ def test_a_reused_searcher_sees_updates_and_deletions(backend):
     assert ids(backend, text="allergies") == [3]
     backend.remove([3])
     assert ids(backend, text="allergies") == []
+
+
+def test_reads_without_an_index_answer_nothing_and_create_nothing(tmp_path):
+    engine = WhooshBackend(tmp_path / "index")
+    result = engine.search(SearchQuery(text="hôpital"))
+    assert (result.ids, result.total, result.ready) == ([], 0, False)
+    assert engine.matching_ids(SearchQuery()) == [] and engine.count() == 0
+    assert engine.ids() == set() and not engine.exists()
+    assert not (tmp_path / "index" / "current").exists()
+    engine.index([doc(1, "Premier")])
+    assert engine.search(SearchQuery(text="premier")).ready
