@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from objection import mail
@@ -273,19 +273,40 @@ def find_for_followup(session: Session, reference: str, code: str,
     try:
         _HASHER.verify(objection.followup_hash, _normalise_code(code))
     except (VerificationError, InvalidHashError):
-        objection.failed_lookups += 1
-        if objection.failed_lookups >= MAX_FAILED_LOOKUPS:
-            objection.locked_until = now + LOCKOUT
-            objection.failed_lookups = 0
-            _event(objection, "followup_locked", by="system", now=now)
-        session.flush()
-        if objection.locked_until and objection.locked_until > now:
-            raise FollowUpLocked(objection.locked_until) from None
+        right = False
+    else:
+        right = True
+    if not right:
+        _count_wrong_code(session, objection, now)
         return None
     objection.failed_lookups = 0
     objection.locked_until = None
     session.flush()
     return objection
+
+
+def _count_wrong_code(session: Session, objection: Objection, now: datetime) -> None:
+    """Count a wrong code in the database itself (``failed_lookups = failed_lookups + 1``), not
+    from the value this request read: wrong codes sent at the same time each count, so a burst
+    of guesses cannot slip past the limit. The request that reaches it locks the reference
+    (once: the reset is conditional); any request that finds it locked is told so."""
+    count, locked_until = session.execute(
+        update(Objection).where(Objection.id == objection.id)
+        .values(failed_lookups=Objection.failed_lookups + 1)
+        .returning(Objection.failed_lookups, Objection.locked_until),
+        execution_options={"synchronize_session": "fetch"}).one()
+    if count >= MAX_FAILED_LOOKUPS:
+        locked_until = now + LOCKOUT
+        locked = session.execute(
+            update(Objection).where(Objection.id == objection.id,
+                                    Objection.failed_lookups >= MAX_FAILED_LOOKUPS)
+            .values(failed_lookups=0, locked_until=locked_until),
+            execution_options={"synchronize_session": "fetch"}).rowcount
+        if locked:
+            _event(objection, "followup_locked", by="system", now=now)
+    session.flush()
+    if locked_until is not None and locked_until > now:
+        raise FollowUpLocked(locked_until)
 
 
 PUBLIC_ACTIONS = {"filed", "verified", "sent_to_platform", "applied", "withdrawn", "rejected"}

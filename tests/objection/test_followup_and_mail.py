@@ -89,6 +89,40 @@ def test_lockout_after_repeated_wrong_codes(app, client):
     assert _lookup(client, reference, code).status_code == 429
 
 
+def test_wrong_codes_sent_at_the_same_time_all_count_towards_the_lockout(app):
+    """Each request reads the objection before any of them writes (a burst of guesses): each
+    wrong code must still count, so the fifth one locks the reference."""
+    from objection.identity import parse_nir
+    from objection.models import Filer, Scope
+    from tests.objection.factories import make_nir
+
+    with app.app_context():
+        filing = service.file_objection(db.session, service.FilingInput(
+            filer=Filer.SELF, scope=Scope.GENERAL, project_reference=None,
+            nir=parse_nir(make_nir()), birth_name="X", first_names="Y",
+            birth_date=date(1985, 3, 14), sex="F", email="p@exemple.fr"), form_token="t")
+        db.session.commit()
+        reference, code = filing.objection.reference, filing.followup_code
+        sessions = [db.new_session() for _ in range(service.MAX_FAILED_LOOKUPS)]
+        # every request has read the objection, its counter at 0, before any of them writes
+        read = [session.scalar(select(Objection)) for session in sessions]
+        assert [objection.failed_lookups for objection in read] == [0] * len(sessions)
+        outcomes = []
+        for session in sessions:
+            try:
+                outcomes.append(service.find_for_followup(session, reference, "AAAA-AAAA-AAAA"))
+            except service.FollowUpLocked:
+                outcomes.append("locked")
+            session.commit()
+            session.close()
+        assert outcomes == [None] * (service.MAX_FAILED_LOOKUPS - 1) + ["locked"]
+        db.session.expire_all()
+        with pytest.raises(service.FollowUpLocked):  # even the right code waits now
+            service.find_for_followup(db.session, reference, code)
+        events = [e.action for e in db.session.scalar(select(Objection)).events]
+        assert events.count("followup_locked") == 1
+
+
 def test_withdrawal_is_confirmed_audited_and_mailed(app, client):
     reference, code = _file(client)
     confirm = _lookup(client, reference, code, action="retirer")
