@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from objection.identity import MESSAGES, NirError, age_on, check_identity, parse_nir
 from objection.models import Filer, Scope
 from objection.service import FilingInput
+from website.clock import local_today
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 # The type comes from the file's bytes (puremagic), never from its name or the browser; then the
@@ -83,7 +84,7 @@ class ObjectionForm:
         self.too_long = {name for name in FIELDS if len(form.get(name) or "") > 300}
         self.file: FileStorage | None = (files or {}).get("document") if files else None
         self.project_lookup = project_lookup
-        self.today = today or date.today()
+        self.today = today or local_today()  # the filer's day, in France
         self.errors: dict[str, str] = {}
         self.document: bytes | None = None
         self.document_type = ""

@@ -14,7 +14,7 @@ import secrets
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -36,6 +36,7 @@ from objection.models import (
 )
 from objection.pseudonym import KeyConfigError, keyring, sealer
 from registry.service import add_months
+from website.clock import local_date, utcnow
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CHECK_SYMBOLS = ALPHABET + "*~$=U"
@@ -218,7 +219,8 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
     existing = session.scalar(select(Objection).where(Objection.submission_hash == key))
     if existing is not None:
         return Filing(existing, code)
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
+    today = local_date(now)
     project = data.project_reference if data.scope == Scope.PROJECT else None
     active = active_objection(session, data.nir, data.scope, project)
     needs_review = data.filer != Filer.SELF
@@ -232,9 +234,11 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
         status=ObjectionStatus.TO_REVIEW if needs_review else ObjectionStatus.RECEIVED,
         channel=channel, lang=data.lang, linked_to=active,
         created_at=now, effective_from=now, status_changed_at=now,
-        answer_due_on=add_months(now.date(), 1),
+        # Calendar facts are French dates: at 00:30 in Paris it is already tomorrow, though
+        # the UTC date is still today (GDPR 12(3): an answer within one month of receipt).
+        answer_due_on=add_months(today, 1),
         email_sealed=the_sealer.seal_text(data.email, "email"),
-        month_filed=f"{now:%Y-%m}", age_band=age_band(data.birth_date, now.date()),
+        month_filed=f"{today:%Y-%m}", age_band=age_band(data.birth_date, today),
         sex=data.sex,
     )
     if needs_review:
@@ -260,7 +264,7 @@ def find_for_followup(session: Session, reference: str, code: str,
                       now: datetime | None = None) -> Objection | None:
     """The objection if ``code`` is its follow-up code; None otherwise (unknown reference and
     wrong code look the same). Raises FollowUpLocked after too many wrong codes."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     canonical = normalise_reference(reference)
     if canonical is None:
         return None
@@ -348,7 +352,7 @@ def withdraw(session: Session, objection: Objection, *, by: str,
     of theirs is active (it takes over); withdrawing a linked filing lifts nothing and is
     flagged for staff review, who decide whether the person's objection as a whole is lifted.
     """
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     if not can_withdraw(objection):
         return objection
     objection.status = ObjectionStatus.WITHDRAWN
@@ -371,7 +375,7 @@ def change_status(session: Session, objection: Objection, status: ObjectionStatu
                   reason: str = "", now: datetime | None = None) -> Objection:
     """Move an objection along its lifecycle (staff review, exports), with its audit event and
     a mail to the filer."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     was_active = objection.status in ACTIVE_STATUSES
     objection.status = status
     objection.status_changed_at = now
@@ -429,7 +433,7 @@ def purge_reviewed(session: Session, *, now: datetime | None = None,
     """Forget identities and documents that no review needs any more, and documents that no
     filing holds: forms never sent, filings that never committed (older than
     ``pending_max_age``, the life of a form). Returns (identities purged, documents deleted)."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     purged = 0
     for objection in session.scalars(select(Objection).where(
             Objection.identity_sealed.is_not(None) | Objection.document_path.is_not(None),

@@ -647,6 +647,30 @@ def test_mail_dates_are_in_the_sites_time_zone(app):
     assert "le 25 novembre 2026" in body and "24 novembre" not in body
 
 
+def test_a_filing_at_half_past_midnight_in_paris_is_dated_in_france(app):
+    """23:30 UTC on 30 November is 00:30 on 1 December in Paris: the filing is December's, the
+    answer is due one month later (1 January, GDPR 12(3)), and someone born on 1 December 2008
+    is 18 that day."""
+    from objection.identity import parse_nir
+    from objection.models import Filer, Scope
+    from tests.objection.factories import make_nir
+
+    half_past_midnight = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    with app.app_context():
+        filing = service.file_objection(db.session, service.FilingInput(
+            filer=Filer.SELF, scope=Scope.GENERAL, project_reference=None,
+            nir=parse_nir(make_nir("2081275056123")), birth_name="X", first_names="Y",
+            birth_date=date(2008, 12, 1), sex="F", email="p@exemple.fr"),
+            form_token="t", now=half_past_midnight)
+        db.session.commit()
+        objection = filing.objection
+        assert objection.answer_due_on == date(2027, 1, 1)
+        assert objection.month_filed == "2026-12"
+        assert objection.age_band == "18-29"
+        body = db.session.scalar(select(OutboxMail.body))
+    assert "au plus tard le 1 janvier 2027" in body
+
+
 def test_purge_deletes_documents_no_filing_holds(app):
     uploads = Path(app.config["INSTANCE_DIR"]) / "uploads"
     uploads.mkdir(parents=True)
