@@ -60,12 +60,14 @@ def site_url() -> str:
 
 
 def conditional(build, mimetype: str, max_age: int = 300, cors: bool = True,
-                filename: str | None = None, daily: bool = False) -> Response:
+                filename: str | None = None, daily: bool = False,
+                searched: bool = False) -> Response:
     """Answer 304 when the client is current, else build the body; add CORS and licence.
 
-    ``daily``: the body depends on today's date (overdue results), see ``views.validators``.
+    ``daily``: the body depends on today's date (overdue results); ``searched``: it comes
+    from a search, so it follows the index's version too. See ``views.validators``.
     """
-    etag, changed = validators(mimetype, daily=daily)
+    etag, changed = validators(mimetype, daily=daily, searched=searched)
     response = unchanged(etag, changed, max_age=max_age)
     if response is None:
         body = build()
@@ -125,7 +127,7 @@ def api_projects():
             "links": links,
         })
 
-    return conditional(build, "application/json", daily=True)
+    return conditional(build, "application/json", daily=True, searched=True)
 
 
 @bp.route("/api/v1/projects/<reference>")
@@ -251,7 +253,8 @@ def export_csv():
             ])
         return buffer.getvalue()
 
-    return conditional(build, "text/csv", filename="registre-projets.csv", daily=True)
+    return conditional(build, "text/csv", filename="registre-projets.csv", daily=True,
+                       searched=params.active)
 
 
 def _result_link(result) -> str:
@@ -268,7 +271,8 @@ def export_json():
         "licence": LICENCE, "generated_from": f"{site_url()}/projets",
         "data": [presenters.project_detail_json(p, site_url(), views._today())
                  for p in matching_projects(params)]}),
-        "application/json", filename="registre-projets.json", daily=True)
+        "application/json", filename="registre-projets.json", daily=True,
+        searched=params.active)
 
 
 @bp.route("/projets.atom")
@@ -319,7 +323,7 @@ def feed():
             author=_("Plateforme des données de santé (démonstration)"),
             rights=LICENCE["name"])
 
-    return conditional(build, "application/atom+xml", daily=True)
+    return conditional(build, "application/atom+xml", daily=True, searched=params.active)
 
 
 @bp.route("/sources.jsonld")

@@ -9,6 +9,7 @@ Public API (used by the pages, the API, the feeds and ``registry.service``)::
     index_projects(app, documents)             # add or replace, after a commit
     rebuild(app, documents, progress)          # build aside, then swap
     index_exists(app)
+    index_version(app)                         # (token, moment): for HTTP validators
     index_problem(app, expected)               # why the index does not match the database
     check_config(app.config)                   # problems that must stop a production start
 
@@ -106,6 +107,9 @@ class SearchBackend(Protocol):
     def count(self) -> int: ...
     def ids(self) -> set[int]: ...
     def stamps(self) -> dict[int, int]: ...
+    # (token, moment) of the index's last change; the token changes with every write and
+    # rebuild. Cheap: it goes into the validators of every search-backed response.
+    def version(self) -> tuple[str, datetime | None]: ...
     def rebuild(self, documents: Iterable[dict],
                 progress: Callable[[int], None] | None = None) -> int: ...
     def exists(self) -> bool: ...
@@ -181,6 +185,17 @@ def rebuild(app: Flask, documents: Iterable[dict],
     """Build a complete index from ``documents`` aside, then swap it in; ``progress(n)`` is
     called as documents are indexed (the caller knows the total, for a progress bar)."""
     return get_search_backend(app).rebuild(documents, progress=progress)
+
+
+def index_version(app: Flask) -> tuple[str, datetime | None]:
+    """(token, moment) of the index's last change (``SearchBackend.version``): what an ETag
+    and a Last-Modified of a response built from a search must follow, since the index may
+    change without the database (a rebuild) or after it (the update that follows a commit)."""
+    try:
+        return get_search_backend(app).version()
+    except Exception:  # an unreadable index: the response will say so, never a 500 here
+        log.exception("search index version unreadable")
+        return "unreadable", None
 
 
 def index_exists(app: Flask) -> bool:

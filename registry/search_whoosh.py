@@ -400,6 +400,7 @@ class WhooshBackend:
         self.root = Path(directory)
         self.current = self.root / "current"
         self.lock_path = self.root / "write.lock"
+        self.version_path = self.root / "version"
         self.schema = build_schema()
         self.analyzer = french_analyzer()
         self._local = threading.local()
@@ -425,12 +426,34 @@ class WhooshBackend:
                 target = self._new_generation()
                 whoosh_index.create_in(str(target), self.schema)
                 self._swap(target)
+                self._mark()
 
     def _new_generation(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
         target = self.root / f"index-{time.time_ns()}-{uuid.uuid4().hex[:6]}"
         target.mkdir()
         return target
+
+    def _mark(self) -> None:
+        """Record that the index changed (after every commit and swap, under the write lock):
+        a new random token and the moment, in ``<dir>/version``, replaced atomically."""
+        temporary = self.root / f".version-{uuid.uuid4().hex}"
+        temporary.write_text(f"{uuid.uuid4().hex} {time.time_ns()}\n", encoding="ascii")
+        os.replace(temporary, self.version_path)
+
+    def version(self) -> tuple[str, datetime | None]:
+        """(token, moment) of the index's last change, for HTTP validators: one small file
+        read, no directory listing. Without the file (no index yet, or one written before
+        it existed) the token names the ``current`` target, or says there is none."""
+        try:
+            token, _space, moment = self.version_path.read_text(encoding="ascii").partition(" ")
+            return token, datetime.fromtimestamp(int(moment) / 1e9, tz=UTC)
+        except (OSError, ValueError):
+            pass
+        try:
+            return f"unmarked:{os.readlink(self.current)}", None
+        except OSError:
+            return "none", None
 
     def _swap(self, target: Path) -> None:
         previous = self.current.resolve() if self.current.is_symlink() else None
@@ -534,6 +557,7 @@ class WhooshBackend:
             except BaseException:
                 writer.cancel()
                 raise
+            self._mark()
         return len(docs)
 
     def remove(self, ids: Iterable[int]) -> None:
@@ -546,6 +570,7 @@ class WhooshBackend:
             for key in keys:
                 writer.delete_by_term("key", key)
             writer.commit()
+            self._mark()
 
     def rebuild(self, documents: Iterable[dict],
                 progress: Callable[[int], None] | None = None) -> int:
@@ -567,6 +592,7 @@ class WhooshBackend:
                 shutil.rmtree(target, ignore_errors=True)
                 raise
             self._swap(target)
+            self._mark()
         return count
 
     # -- reads

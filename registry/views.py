@@ -38,21 +38,32 @@ def _today() -> date:
     return local_today()
 
 
-def validators(*parts: object, daily: bool = False) -> tuple[str, datetime | None]:
+def validators(*parts: object, daily: bool = False,
+               searched: bool = False) -> tuple[str, datetime | None]:
     """ETag and Last-Modified of a register response: the register's last change, the language,
     the URL and whatever else ``parts`` adds.
 
     ``daily`` marks responses that depend on today's date (overdue results, objection
     windows): their ETag includes the day and their Last-Modified is at least the start of
     today (UTC), so a copy from yesterday is never answered "not modified".
+
+    ``searched`` marks responses built from a search: they also follow the index's version
+    (``search.index_version``: a token and a moment, one small file read), which changes
+    without the database (a rebuild) or just after it (the index update after a commit).
+    Read before the search runs, so a response is never older than its validators.
     """
     changed = service.last_change(db.session)
     today = _today()
     if daily:
         start = datetime(today.year, today.month, today.day, tzinfo=UTC)
         changed = max(changed, start) if changed else start
+    index = ""
+    if searched:
+        index, moment = search.index_version(current_app._get_current_object())  # type: ignore[attr-defined]
+        if moment is not None:
+            changed = max(changed, moment) if changed else moment
     return make_etag(changed, get_locale(), today if daily else "", request.path,
-                     request.query_string, *parts), changed
+                     request.query_string, index, *parts), changed
 
 
 def unchanged(etag: str, changed: datetime | None, max_age: int = MAX_AGE) -> Response | None:
@@ -122,7 +133,7 @@ def facet_choices(params: ListingParams, result: search.SearchResult
 @bp.route("/projets")
 def project_list():
     params = read_listing()
-    etag, changed = validators("list", daily=True)
+    etag, changed = validators("list", daily=True, searched=True)
     response = unchanged(etag, changed)
     if response is not None:
         return response

@@ -556,3 +556,61 @@ def test_home_shows_the_register_key_figures(client, register):
 ])
 def test_odd_urls_never_give_a_server_error(client, register, path):
     assert client.get(path).status_code < 500
+
+
+SEARCHED = ["/projets?q=nouveau", "/api/v1/projects?q=nouveau", "/projets.csv?q=nouveau",
+            "/projets.json?q=nouveau", "/projets.atom?q=nouveau", "/projets",
+            "/api/v1/projects"]
+
+
+@pytest.mark.parametrize("path", SEARCHED)
+def test_search_backed_validators_follow_the_index(app, client, register, monkeypatch, path):
+    from registry import search, service
+
+    # The window between a commit and the index update: the database has the project, the
+    # index does not yet.
+    monkeypatch.setattr(search, "index_projects", lambda app, documents: None)
+    with app.app_context():
+        make_project("HDH-2024-0010", title="Un nouveau projet")
+        project_id = service.get_project(db.session, "HDH-2024-0010").id
+    before = client.get(path)
+    assert before.status_code == 200 and "HDH-2024-0010" not in before.get_data(as_text=True)
+    with app.app_context():
+        search.get_search_backend(app).index(service.iter_search_documents(db.session,
+                                                                           [project_id]))
+    after = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and "HDH-2024-0010" in after.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/projets?q=cancer", "/api/v1/projects",
+                                  "/projets.csv?theme=oncologie"])
+def test_a_rebuild_changes_the_validators(app, client, runner, register, monkeypatch, path):
+    import registry.search_whoosh
+
+    first = client.get(path)
+    later = registry.search_whoosh.time.time_ns() + 86_400 * 10**9
+    monkeypatch.setattr(registry.search_whoosh.time, "time_ns", lambda: later)
+    assert runner.invoke(args=["registry", "reindex"]).exit_code == 0
+    assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}
+                      ).status_code == 200
+    assert client.get(path, headers={"If-Modified-Since": first.headers["Last-Modified"]}
+                      ).status_code == 200
+    # A page that does not come from a search keeps its validators.
+    project = client.get("/projets/HDH-2024-0001")
+    assert runner.invoke(args=["registry", "reindex"]).exit_code == 0
+    assert client.get("/projets/HDH-2024-0001",
+                      headers={"If-None-Match": project.headers["ETag"]}).status_code == 304
+
+
+def test_a_current_listing_is_answered_without_listing_a_directory(client, register,
+                                                                   monkeypatch):
+    import os
+
+    etag = client.get("/projets?q=cancer").headers["ETag"]
+
+    def no_walk(*args, **kwargs):
+        raise AssertionError("directory listed")
+
+    monkeypatch.setattr(os, "listdir", no_walk)
+    monkeypatch.setattr(os, "scandir", no_walk)
+    assert client.get("/projets?q=cancer", headers={"If-None-Match": etag}).status_code == 304
