@@ -417,11 +417,25 @@ class ResultsStatus:
     on_time: bool
 
 
+# The steps at which a project has the data: from then on, results will be due.
+DATA_STEPS = (ProjectStatus.DATA_AVAILABLE, ProjectStatus.IN_PROGRESS)
+
+
+def withdrawn_before_data(project: Project) -> bool:
+    """Abandoned before any data were made available (no "données mises à disposition" or
+    "en cours" step): nothing was processed, so no results are due, and schema.org calls the
+    study "Withdrawn" (``registry.views.study_status``). A project abandoned later, or
+    finished, processed data."""
+    return project.status == ProjectStatus.ABANDONED and not any(
+        event.status in DATA_STEPS for event in project.status_events)
+
+
 def results_status(project: Project, today: date | None = None) -> ResultsStatus:
-    """Where a project stands with the EHDS rule: results due 18 months after processing ends."""
+    """Where a project stands with the EHDS rule: results due 18 months after processing ends,
+    for projects that had the data (not for one withdrawn before, ``withdrawn_before_data``)."""
     today = _today(today)
     due = (add_months(project.processing_ended_on, RESULTS_DUE_MONTHS)
-           if project.processing_ended_on else None)
+           if project.processing_ended_on and not withdrawn_before_data(project) else None)
     has_results = bool(project.results)
     first = min((r.published_on for r in project.results), default=None)
     overdue = bool(due and not has_results and today > due)

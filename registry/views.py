@@ -217,8 +217,7 @@ def study_status(project) -> str:
     """The schema.org MedicalStudyStatus IRI of a project."""
     status = str(project.status)
     name = STUDY_STATUS.get(status, "NotYetRecruiting")
-    if status == "abandonne" and not any(
-            str(e.status) in ("donnees-disponibles", "en-cours") for e in project.status_events):
+    if service.withdrawn_before_data(project):  # the rule that also says no results are due
         name = "Withdrawn"
     return f"https://schema.org/{name}"
 

@@ -293,7 +293,8 @@ def test_deleting_a_project_deletes_its_steps_results_and_revisions(ctx):
 def test_overdue_results_are_at_least_one_month_late():
     from types import SimpleNamespace
 
-    project = SimpleNamespace(processing_ended_on=date(2024, 1, 15), results=[])
+    project = SimpleNamespace(processing_ended_on=date(2024, 1, 15), results=[],
+                              status="termine", status_events=[])
     # Due 2025-07-15: a day late is "1 mois", never "0 mois".
     for today, months in ((date(2025, 7, 16), 1), (date(2025, 8, 14), 1),
                           (date(2025, 8, 15), 1), (date(2025, 9, 16), 2)):
@@ -314,3 +315,32 @@ def test_the_ranking_never_hides_a_sponsor_with_results_overdue(ctx):
     # Two on time first; the sponsor with one overdue project is shown (last); a perfect
     # record on a single project waits for a second one.
     assert names == ["Laboratoires Aurore", "Centre hospitalier universitaire de Valmont"]
+
+
+@pytest.mark.parametrize(("steps", "due"), [
+    (["depose", "avis-favorable", "autorise"], False),  # withdrawn before any data
+    (["depose", "autorise", "donnees-disponibles"], True),
+    (["depose", "autorise", "en-cours"], True),
+])
+def test_results_are_due_only_once_data_were_made_available(ctx, steps, due):
+    from flask import current_app
+
+    from registry.search import SearchQuery, get_search_backend
+    from registry.views import study_status
+
+    days = ["2022-01-10", "2022-03-01", "2022-06-01"]
+    events = [{"status": s, "date": d} for s, d in zip(steps, days, strict=True)]
+    project = make_project("HDH-2022-0001", status="abandonne", authorised_on="2022-03-01",
+                           processing_ended_on="2023-01-01", sponsor="Fondation Prudente",
+                           sponsor_kind="association",
+                           status_events=[*events, {"status": "abandonne",
+                                                    "date": "2023-01-01"}])
+    state = service.results_status(project, today=TODAY)
+    assert (state.overdue, state.due_on is not None) == (due, due)
+    assert study_status(project).endswith("/Terminated" if due else "/Withdrawn")
+    ranked = [r.organisation.name for r in service.sponsor_ranking(ctx, today=TODAY)]
+    assert ("Fondation Prudente" in ranked) == due
+    assert dict(service.statistics(ctx, today=TODAY)["totals"])["overdue"] == int(due)
+    backend = get_search_backend(current_app)
+    assert backend.search(SearchQuery(filters={"overdue": ["oui"]}, today=TODAY)).total == \
+        int(due)
