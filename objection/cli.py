@@ -14,13 +14,23 @@ outbox_cli = AppGroup("outbox", help="Les courriels en attente d'envoi.")
 
 @objection_cli.command("purge")
 def purge() -> None:
-    """Delete the encrypted identities and documents no review needs any more (run daily)."""
-    from objection.service import purge_reviewed
+    """Delete the encrypted identities and documents no review needs any more, and erase
+    filings withdrawn a year ago or more (run daily). Exits 1 when a pending withdrawal review
+    holds an erasure."""
+    from objection.service import erase_withdrawn, purge_reviewed
 
     identities, documents = purge_reviewed(db.session)
+    erased, held = erase_withdrawn(db.session)
     db.session.commit()
     click.echo(f"{identities} identité(s) effacée(s), {documents} document(s) abandonné(s) "
                "supprimé(s).")
+    click.echo(f"{erased} demande(s) retirée(s) depuis un an ou plus effacée(s) (seuls restent "
+               "le mois, la tranche d'âge et le sexe pour les statistiques).")
+    if held:
+        click.echo(f"{held} demande(s) retirée(s) depuis un an ou plus attendent la revue de "
+                   "leur retrait avant d'être effacées : voir « flask objection reviews ».",
+                   err=True)
+        raise SystemExit(1)
 
 
 @outbox_cli.command("send")

@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from objection import mail
@@ -32,6 +32,7 @@ from objection.models import (
     Objection,
     ObjectionEvent,
     ObjectionStatus,
+    OutboxMail,
     Scope,
 )
 from objection.pseudonym import KeyConfigError, keyring, sealer
@@ -386,8 +387,10 @@ def change_status(session: Session, objection: Objection, status: ObjectionStatu
     _event(objection, str(status), by=by, now=now, detail=reason)
     if was_active and status not in ACTIVE_STATUSES and objection.linked_to is None:
         _hand_over(session, objection, now)
-    recipient = sealer().open_text(objection.email_sealed, "email")
-    mail.queue(session, objection, "status", recipient=recipient, now=now, dedup=str(status))
+    if not is_erased(objection):  # an erased filing has no address left
+        recipient = sealer().open_text(objection.email_sealed, "email")
+        mail.queue(session, objection, "status", recipient=recipient, now=now,
+                   dedup=str(status))
     session.flush()
     return objection
 
@@ -458,6 +461,60 @@ def purge_reviewed(session: Session, *, now: datetime | None = None,
                 path.unlink(missing_ok=True)
                 deleted += 1
     return purged, deleted
+
+
+# --------------------------------------------------------------------------- retention
+
+ERASED = "erased"  #: the pseudonym of an erased filing (a real one is 64 hex digits)
+KEPT_AFTER_WITHDRAWAL_MONTHS = 12  # form.html and the privacy page: "un an après son retrait"
+
+
+def is_erased(objection: Objection) -> bool:
+    return objection.pseudonym == ERASED
+
+
+def _erase(session: Session, objection: Objection, now: datetime) -> None:
+    """Forget everything that ties a filing to a person, keeping the coarse facts the public
+    statistics count (month filed, age band, sex, scope) so the figures do not move. The
+    reference stays, with one ``erased`` event, so staff can tell a filer what happened."""
+    purge_identity(objection)
+    objection.pseudonym, objection.pseudonym_key_id = ERASED, ""
+    objection.email_sealed = b""
+    objection.submission_hash = secrets.token_hex(32)  # derived from the pseudonym
+    # No code opens it any more; a look-up costs an Argon2 check like any other.
+    objection.followup_hash = _HASHER.hash(secrets.token_urlsafe(24))
+    objection.linked_to = None  # which filings were the same person's
+    objection.failed_lookups, objection.locked_until = 0, None
+    objection.events.clear()  # their details name the person's other filings
+    session.execute(delete(OutboxMail).where(OutboxMail.objection_id == objection.id))
+    _event(objection, "erased", by="system", now=now,
+           detail=f"withdrawn more than {KEPT_AFTER_WITHDRAWAL_MONTHS} months ago")
+
+
+def erase_withdrawn(session: Session, *, now: datetime | None = None) -> tuple[int, int]:
+    """Erase filings withdrawn a year ago or more (by the calendar in France), as the form and
+    the privacy page promise: pseudonym, e-mail address, follow-up code, links to the person's
+    other filings, audit details and mails. A filing whose withdrawal staff have yet to review
+    is held (the review needs its link to the person's objection) and counted, so the operator
+    sees that a promise is late. Returns (erased, held)."""
+    now = now or utcnow()
+    today = local_date(now)
+    erased = held = 0
+    candidates = session.scalars(select(Objection).where(
+        Objection.status == ObjectionStatus.WITHDRAWN, Objection.pseudonym != ERASED,
+        # twelve calendar months are never less than 364 days, whatever the time of day
+        Objection.status_changed_at <= now - timedelta(days=364)).order_by(Objection.id))
+    for objection in list(candidates):
+        withdrawn_on = local_date(objection.status_changed_at)
+        if add_months(withdrawn_on, KEPT_AFTER_WITHDRAWAL_MONTHS) > today:
+            continue
+        if objection.withdrawal_review:
+            held += 1
+            continue
+        _erase(session, objection, now)
+        erased += 1
+    session.flush()
+    return erased, held
 
 
 # --------------------------------------------------------------------------- statistics

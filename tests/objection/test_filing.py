@@ -492,7 +492,7 @@ def test_nothing_personal_in_clear_in_the_database_files_or_logs(app, client, ca
 
 
 @pytest.mark.parametrize(("prefix", "moment"), [
-    ("", r"le \d{1,2} \w+ \d{4} à \d{2}:\d{2}\."),
+    ("", r"le \d{1,2}(?:er)? \w+ \d{4} à \d{2}:\d{2}\."),  # "1er décembre" on the 1st
     ("/en", r"on \d{1,2} [A-Z]\w+ \d{4} at \d{2}:\d{2}\."),
 ])
 def test_the_receipt_says_when_and_what_in_plain_words(client, prefix, moment):

@@ -1,0 +1,113 @@
+"""Retention: a filing withdrawn a year ago is erased by `flask objection purge`, as the form and
+the privacy page promise, and the public statistics do not move."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, inspect, select
+
+from objection import service
+from objection.identity import parse_nir
+from objection.models import Filer, Objection, ObjectionEvent, ObjectionStatus, OutboxMail, Scope
+from objection.pseudonym import keyring
+from tests.objection.factories import make_nir
+from website.extensions import db
+
+FILED = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
+WITHDRAWN = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)  # 11:00 on 1 December 2025 in Paris
+JUST_BEFORE_A_YEAR = datetime(2026, 11, 30, 22, 59, tzinfo=UTC)  # 23:59 on 30 Nov in Paris
+A_YEAR_AFTER = datetime(2026, 11, 30, 23, 1, tzinfo=UTC)  # 00:01 on 1 December in Paris
+
+
+def _file(body: str = "2850375056123", token: str = "t", email: str = "p@exemple.fr",
+          now: datetime = FILED) -> service.Filing:
+    return service.file_objection(db.session, service.FilingInput(
+        filer=Filer.SELF, scope=Scope.GENERAL, project_reference=None,
+        nir=parse_nir(make_nir(body)), birth_name="X", first_names="Y",
+        birth_date=date(1985, 3, 14), sex="F", email=email), form_token=token, now=now)
+
+
+def _everything_stored() -> str:
+    """Every value of every objection table, as text, to search for what must be gone."""
+    texts = []
+    for model in (Objection, ObjectionEvent, OutboxMail):
+        columns = [c.key for c in inspect(model).mapper.column_attrs]
+        for row in db.session.scalars(select(model)):
+            texts.extend(repr(getattr(row, name)) for name in columns)
+    return "\n".join(texts)
+
+
+def test_a_filing_withdrawn_a_year_ago_is_erased_but_still_counted(app):
+    with app.app_context():
+        own = _file()
+        stranger = _file(token="t2", email="stranger@exemple.fr")  # linked to the first one
+        db.session.commit()
+        reference, code = own.objection.reference, own.followup_code
+        service.withdraw(db.session, own.objection, by="citizen:web", now=WITHDRAWN)
+        db.session.commit()
+        _, pseudonym = keyring().pseudonymise(make_nir("2850375056123"))
+        figures = service.public_statistics(db.session)
+        version = service.statistics_version(db.session)
+
+        assert service.erase_withdrawn(db.session, now=JUST_BEFORE_A_YEAR) == (0, 0)
+        assert db.session.get(Objection, own.objection.id).pseudonym == pseudonym
+
+        assert service.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (1, 0)
+        db.session.commit()
+        erased = db.session.get(Objection, own.objection.id)
+        assert service.is_erased(erased) and erased.email_sealed == b""
+        assert erased.linked_to_id is None and erased.reference == reference
+        assert [e.action for e in erased.events] == ["erased"]
+        assert db.session.scalar(select(func.count()).select_from(OutboxMail).where(
+            OutboxMail.objection_id == erased.id)) == 0
+        # the person's pseudonym now only belongs to the filing still in force
+        heir = db.session.get(Objection, stranger.objection.id)
+        assert heir.status == ObjectionStatus.RECEIVED and heir.pseudonym == pseudonym
+        stored = _everything_stored()
+        assert stored.count(pseudonym) == 1
+        # coarse facts stay, so the published figures and the page's ETag do not move
+        assert (erased.month_filed, erased.age_band, erased.sex) == ("2025-11", "30-44", "F")
+        assert service.public_statistics(db.session) == figures
+        assert service.statistics_version(db.session) == version
+        # the old follow-up code opens nothing any more, like any wrong code
+        assert service.find_for_followup(db.session, reference, code) is None
+        # a second run has nothing left to do
+        assert service.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (0, 0)
+
+
+def test_filings_in_force_or_withdrawn_recently_are_kept(app):
+    with app.app_context():
+        in_force = _file(now=FILED - timedelta(days=3 * 365))
+        recent = _file("1850375056123", token="t2")
+        db.session.commit()
+        service.withdraw(db.session, recent.objection, by="citizen:web",
+                         now=A_YEAR_AFTER - timedelta(days=200))
+        db.session.commit()
+        assert service.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (0, 0)
+        assert not any(service.is_erased(o) for o in db.session.scalars(select(Objection)))
+        assert in_force.objection.status == ObjectionStatus.RECEIVED
+
+
+def test_the_daily_purge_erases_and_says_when_a_review_holds_an_erasure(app):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        long_ago = datetime.now(UTC) - timedelta(days=400)
+        first = _file(now=long_ago - timedelta(days=1))
+        linked = _file(token="t2", email="other@exemple.fr", now=long_ago - timedelta(days=1))
+        lone = _file("1850375056123", token="t3", now=long_ago - timedelta(days=1))
+        db.session.commit()
+        service.withdraw(db.session, linked.objection, by="citizen:web", now=long_ago)
+        service.withdraw(db.session, lone.objection, by="citizen:web", now=long_ago)
+        db.session.commit()
+        assert linked.objection.withdrawal_review and first.objection.linked_to_id is None
+    result = runner.invoke(args=["objection", "purge"])
+    assert "1 demande(s) retirée(s) depuis un an ou plus effacée(s)" in result.output
+    # the linked filing's withdrawal still awaits staff: held, and the operator is told
+    assert result.exit_code == 1
+    assert "1 demande(s) retirée(s) depuis un an ou plus attendent la revue" in result.output
+    assert "flask objection reviews" in result.output
+    with app.app_context():
+        kept = db.session.get(Objection, linked.objection.id)
+        assert not service.is_erased(kept) and kept.linked_to_id == first.objection.id
+        assert service.is_erased(db.session.get(Objection, lone.objection.id))
