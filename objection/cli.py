@@ -1,4 +1,4 @@
-"""``flask objection purge`` and ``flask outbox send``."""
+"""``flask objection purge``, ``flask objection reviews`` and ``flask outbox send``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,22 @@ def purge() -> None:
                    "leur retrait avant d'être effacées : voir « flask objection reviews ».",
                    err=True)
         raise SystemExit(1)
+
+
+@objection_cli.command("reviews")
+def reviews() -> None:
+    """List the filings staff must review (documents to check, withdrawals of linked filings):
+    reference, status, date filed, reason. Never an identity."""
+    from objection.service import filings_to_review
+
+    items = filings_to_review(db.session)
+    if not items:
+        click.echo("Aucune demande à examiner.")
+        return
+    click.echo(f"{len(items)} demande(s) à examiner :")
+    for item in items:
+        click.echo(f"{item.reference}  {item.status:<10}  déposée le {item.filed_on.isoformat()}"
+                   f"  {item.reason}")
 
 
 @outbox_cli.command("send")

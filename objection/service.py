@@ -463,6 +463,49 @@ def purge_reviewed(session: Session, *, now: datetime | None = None,
     return purged, deleted
 
 
+# --------------------------------------------------------------------------- staff review
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """One filing staff must look at: what to do, never who it is about."""
+
+    reference: str
+    status: str
+    filed_on: date
+    reason: str
+
+
+def filings_to_review(session: Session, *, now: datetime | None = None) -> list[ReviewItem]:
+    """Filings waiting for staff, oldest first, until the back-office lists them: proxy filings
+    whose document must be checked (``to_review``; the answer is due one month after receipt)
+    and withdrawals of linked filings (``withdrawal_review``: staff decide whether the
+    person's objection as a whole is lifted). Only references, statuses, dates and reasons:
+    no identity, e-mail address or pseudonym."""
+    now = now or utcnow()
+    today = local_date(now)
+    items = []
+    for objection in session.scalars(select(Objection).where(
+            (Objection.status == ObjectionStatus.TO_REVIEW)
+            | Objection.withdrawal_review.is_(True)).order_by(Objection.created_at,
+                                                               Objection.id)):
+        if objection.status == ObjectionStatus.TO_REVIEW:
+            who = ("un parent pour son enfant mineur" if objection.filer == Filer.CHILD
+                   else "un représentant (tutelle, curatelle, mandat)")
+            late = " — EN RETARD" if objection.answer_due_on < today else ""
+            reason = (f"demande faite par {who} : vérifier le justificatif ; réponse due le "
+                      f"{objection.answer_due_on.isoformat()}{late}")
+        else:
+            primary = objection.linked_to.reference if objection.linked_to else "?"
+            withdrawn_on = local_date(objection.status_changed_at)
+            reason = (f"retrait d'une demande liée à {primary}, le {withdrawn_on.isoformat()} : "
+                      "décider si l'opposition de la personne est levée")
+            if add_months(withdrawn_on, KEPT_AFTER_WITHDRAWAL_MONTHS) <= today:
+                reason += " ; effacement (un an après le retrait) en attente de cette décision"
+        items.append(ReviewItem(objection.reference, str(objection.status),
+                                local_date(objection.created_at), reason))
+    return items
+
+
 # --------------------------------------------------------------------------- retention
 
 ERASED = "erased"  #: the pseudonym of an erased filing (a real one is 64 hex digits)
