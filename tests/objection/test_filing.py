@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import stat
 import threading
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -70,9 +69,20 @@ def test_each_error_has_its_message_and_input_is_kept(client, changes, field, me
 
 
 def test_future_birth_date(client):
-    body = "2" + f"{(date.today().year + 1) % 100:02d}" + "0375056123"
-    response = _review(client, nir=make_nir(body), birth_year=str(date.today().year + 1))
-    assert "ne peut pas être dans le futur" in response.get_data(as_text=True)
+    from website.clock import local_today
+
+    next_year = str(local_today().year + 1)
+    body = "2" + next_year[-2:] + "0375056123"
+    response = _review(client, nir=make_nir(body), birth_year=next_year)
+    html = response.get_data(as_text=True)
+    assert 'id="birth_date-error"' in html and "ne peut pas être dans le futur" in html
+    # everything typed is still there, the wrong date included, to be corrected in place
+    kept = form_values(nir=make_nir(body), birth_year=next_year)
+    for name in ("nir", "birth_name", "first_names", "birth_day", "birth_month", "birth_year",
+                 "email"):
+        assert f'name="{name}" value="{kept[name]}"' in html, name
+    assert re.search(r'value="F"\s+checked', html) and re.search(r'value="self"\s+checked', html)
+    assert re.search(r'id="consent"[^>]*checked', html)
 
 
 @pytest.mark.parametrize(("content", "message"), [
