@@ -7,12 +7,10 @@ Last-Modified (304s), and readable from any web page (CORS for GET).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, make_response, render_template, request
 from flask_babel import get_locale
@@ -61,13 +59,21 @@ def site_url() -> str:
 
 def conditional(build, mimetype: str, max_age: int = 300, cors: bool = True,
                 filename: str | None = None, daily: bool = False,
-                searched: bool = False) -> Response:
+                searched: bool = False, catalogue: bool = False,
+                static: bool = False) -> Response:
     """Answer 304 when the client is current, else build the body; add CORS and licence.
 
     ``daily``: the body depends on today's date (overdue results); ``searched``: it comes
-    from a search, so it follows the index's version too. See ``views.validators``.
+    from a search, so it follows the index's version too; ``catalogue``: it shows the data
+    sources, so it follows the catalogue and the code. See ``views.validators``. ``static``:
+    it is made from the code alone (``views.code_version``), not from the register.
     """
-    etag, changed = validators(mimetype, daily=daily, searched=searched)
+    if static:
+        digest, changed = views.code_version()
+        etag = make_etag(digest, request.path, mimetype, site_url())
+    else:
+        etag, changed = validators(mimetype, daily=daily, searched=searched,
+                                   catalogue=catalogue)
     response = unchanged(etag, changed, max_age=max_age)
     if response is None:
         body = build()
@@ -148,19 +154,21 @@ def api_sources():
                                for s in service.list_sources(db.session)],
                       "meta": {"licence": LICENCE}})
 
-    return conditional(build, "application/json")
+    return conditional(build, "application/json", catalogue=True)
 
 
 @bp.route("/api/v1/openapi.json")
 def openapi():
+    """The OpenAPI document: code, so its validators are the code's version (not the
+    register's last change: a deployment that changes it never leaves a client on a 304)."""
     return conditional(lambda: _json(openapi_document(site_url())), "application/json",
-                       max_age=3600)
+                       max_age=3600, static=True)
 
 
 @bp.route("/donnees-ouvertes")
 def api_page():
     """The open-data page: static text, so its validators are what it is made of."""
-    digest, changed = _api_page_version()
+    digest, changed = views.code_version()
     etag = make_etag(digest, get_locale(), request.path, site_url())
     response = unchanged(etag, changed, max_age=3600)
     if response is None:
@@ -168,38 +176,6 @@ def api_page():
             "registry/api.html", licence=LICENCE, site_url=site_url())), etag, changed,
             max_age=3600)
     return response
-
-
-def _api_page_version() -> tuple[str, datetime]:
-    """(digest, newest modification) of what the open-data page is made of: the templates
-    (it extends the layout and includes its parts: all of them are read), every compiled
-    catalogue (the layout's strings are the website's) and the licence it states.
-
-    Computed once per process, at first use: these change only with a deployment, which
-    restarts the processes. In debug mode, templates reload, so it is worked out each time."""
-    app = current_app
-    cached = app.extensions.get("registry_api_page_version")
-    if cached is not None and not app.debug:
-        return cached
-    env = app.jinja_env
-    digest = hashlib.sha256(_json(LICENCE).encode())
-    newest = 0.0
-    paths: list[Path] = []
-    for name in sorted(env.list_templates()):
-        source, filename, _uptodate = env.loader.get_source(env, name)  # type: ignore[union-attr]
-        digest.update(f"\x00{name}\x00{source}".encode())
-        if filename:
-            paths.append(Path(filename))
-    for directory in sorted(str(app.config["BABEL_TRANSLATION_DIRECTORIES"]).split(";")):
-        for path in sorted(Path(directory).glob("*/LC_MESSAGES/*.mo")):
-            digest.update(f"\x00{path.relative_to(directory)}\x00".encode())
-            digest.update(path.read_bytes())
-            paths.append(path)
-    for path in paths:
-        newest = max(newest, path.stat().st_mtime)
-    version = (digest.hexdigest()[:32], datetime.fromtimestamp(newest, tz=UTC))
-    app.extensions["registry_api_page_version"] = version
-    return version
 
 
 @bp.after_app_request
@@ -367,7 +343,7 @@ def dcat_catalogue():
             "dcat:dataset": datasets,
         })
 
-    return conditional(build, "application/ld+json")
+    return conditional(build, "application/ld+json", catalogue=True)
 
 
 @bp.route("/sitemap.xml")

@@ -52,8 +52,10 @@ def reindex(if_missing: bool) -> None:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     session = db.session
+    sync = _sync_sources(session)  # source names are among the indexed keywords
     if if_missing:
-        problem = search.index_problem(app, service.search_stamps(session))
+        problem = ("Le catalogue des sources a changé" if sync.changed
+                   else search.index_problem(app, service.search_stamps(session)))
         if problem is None:
             click.echo("L'index de recherche existe déjà et correspond au registre.")
             return
@@ -63,6 +65,27 @@ def reindex(if_missing: bool) -> None:
         count = search.rebuild(app, service.iter_search_documents(session),
                                progress=bar.update)
     click.echo(f"{count} projets indexés.")
+
+
+@registry_cli.command("sync-sources")
+def sync_sources() -> None:
+    """Make the database's data sources what the catalogue (registry/catalogue.py) says.
+
+    A set-up step, run at every deployment (``flask registry reindex`` runs it too): the
+    catalogue is code, the pages read the database."""
+    _sync_sources(db.session)
+
+
+def _sync_sources(session):
+    from registry import service
+
+    sync = service.sync_data_sources(session)
+    session.commit()
+    click.echo(f"Catalogue des sources : {len(sync.created)} créée(s), "
+               f"{len(sync.updated)} mise(s) à jour, {sync.unchanged} inchangée(s)."
+               + "".join(f"\n  créée : {code}" for code in sync.created)
+               + "".join(f"\n  mise à jour : {code}" for code in sync.updated))
+    return sync
 
 
 @registry_cli.command("import")

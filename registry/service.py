@@ -6,6 +6,7 @@ After a commit that changed projects, the search index is updated (see ``_queue_
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -29,6 +30,7 @@ from registry.models import (
     ProjectStatus,
     Result,
     StatusEvent,
+    project_sources,
 )
 from registry.validation import (
     PUBLIC_FIELDS,
@@ -92,21 +94,64 @@ def _today(today: date | None) -> date:
 
 # --------------------------------------------------------------------------- data sources
 
-def sync_data_sources(session: Session) -> int:
-    """Create or update the data sources of the catalogue; returns how many were created."""
+@dataclass(frozen=True)
+class SourceSync:
+    """What ``sync_data_sources`` did: codes of the data sources created and updated."""
+
+    created: list[str]
+    updated: list[str]
+    unchanged: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def _source_fields(spec: dict) -> dict[str, Any]:
+    return {**spec, "url": spec.get("url", "")}
+
+
+def sync_data_sources(session: Session) -> SourceSync:
+    """Make the database's data sources what the catalogue (``registry.catalogue``) says:
+    create the missing ones, update those that differ (a set-up step: ``flask registry
+    sync-sources``, also run by ``flask registry reindex``, so a catalogue change reaches an
+    existing database). Sources no longer in the catalogue are kept (projects refer to them).
+    The search documents of projects using an updated source (its name is among their
+    keywords) are refreshed once the transaction commits."""
     existing = {s.code: s for s in session.scalars(select(DataSource))}
-    created = 0
+    created: list[str] = []
+    updated: list[DataSource] = []
     for spec in DATA_SOURCES:
+        fields = _source_fields(spec)
         source = existing.get(spec["code"])
         if source is None:
-            source = DataSource(code=spec["code"])
-            session.add(source)
-            created += 1
-        for key, value in spec.items():
-            setattr(source, key, value)
-        source.url = spec.get("url", "")
+            session.add(DataSource(**fields))
+            created.append(spec["code"])
+            continue
+        if any(getattr(source, key) != value for key, value in fields.items()):
+            for key, value in fields.items():
+                setattr(source, key, value)
+            updated.append(source)
     session.flush()
-    return created
+    for source in updated:
+        for project_id in session.scalars(select(project_sources.c.project_id).where(
+                project_sources.c.source_id == source.id)):
+            _queue_reindex(session, project_id)
+    return SourceSync(created=created, updated=[s.code for s in updated],
+                      unchanged=len(DATA_SOURCES) - len(created) - len(updated))
+
+
+def sources_version(session: Session) -> str:
+    """A digest of the data sources as the database has them, for the validators of the pages
+    and files that show them (``/sources``, the API, DCAT): a sync changes it."""
+    rows = session.execute(select(
+        DataSource.code, DataSource.name, DataSource.kind, DataSource.holder,
+        DataSource.description, DataSource.content, DataSource.url, DataSource.since_year,
+    ).order_by(DataSource.code))
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(repr(tuple(str(value) for value in row)).encode())
+    return digest.hexdigest()[:32]
 
 
 def list_sources(session: Session) -> list[DataSource]:
@@ -123,8 +168,6 @@ def get_source(session: Session, code: str) -> DataSource | None:
 
 
 def source_project_counts(session: Session) -> dict[str, int]:
-    from registry.models import project_sources
-
     rows = session.execute(
         select(DataSource.code, func.count(project_sources.c.project_id))
         .join(project_sources, project_sources.c.source_id == DataSource.id, isouter=True)

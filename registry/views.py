@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -38,8 +40,47 @@ def _today() -> date:
     return local_today()
 
 
-def validators(*parts: object, daily: bool = False,
-               searched: bool = False) -> tuple[str, datetime | None]:
+def code_version() -> tuple[str, datetime]:
+    """(digest, newest modification) of what the register's static parts are made of: its
+    Python code (the catalogue of data sources, the OpenAPI document, the shapes of the
+    exports), every template (a page extends the layout and includes its parts: all of them
+    are read), every compiled catalogue (the layout's strings are the website's) and the
+    licence the open data state.
+
+    Computed once per process, at first use: these change only with a deployment, which
+    restarts the processes. In debug mode, templates reload, so it is worked out each time."""
+    app = current_app
+    cached = app.extensions.get("registry_code_version")
+    if cached is not None and not app.debug:
+        return cached
+    from registry import api, catalogue, openapi
+
+    env = app.jinja_env
+    digest = hashlib.sha256(json.dumps(
+        [api.LICENCE, catalogue.DATA_SOURCES, api.HEALTH_CATEGORIES,
+         openapi.openapi_document("")], sort_keys=True, default=str).encode())
+    paths: list[Path] = sorted(Path(__file__).parent.glob("*.py"))
+    for path in paths:
+        digest.update(f"\x00{path.name}\x00".encode())
+        digest.update(path.read_bytes())
+    for name in sorted(env.list_templates()):
+        source, filename, _uptodate = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        digest.update(f"\x00{name}\x00{source}".encode())
+        if filename:
+            paths.append(Path(filename))
+    for directory in sorted(str(app.config["BABEL_TRANSLATION_DIRECTORIES"]).split(";")):
+        for path in sorted(Path(directory).glob("*/LC_MESSAGES/*.mo")):
+            digest.update(f"\x00{path.relative_to(directory)}\x00".encode())
+            digest.update(path.read_bytes())
+            paths.append(path)
+    newest = max((path.stat().st_mtime for path in paths), default=0.0)
+    version = (digest.hexdigest()[:32], datetime.fromtimestamp(newest, tz=UTC))
+    app.extensions["registry_code_version"] = version
+    return version
+
+
+def validators(*parts: object, daily: bool = False, searched: bool = False,
+               catalogue: bool = False) -> tuple[str, datetime | None]:
     """ETag and Last-Modified of a register response: the register's last change, the language,
     the URL and whatever else ``parts`` adds.
 
@@ -51,6 +92,11 @@ def validators(*parts: object, daily: bool = False,
     (``search.index_version``: a token and a moment, one small file read), which changes
     without the database (a rebuild) or just after it (the index update after a commit).
     Read before the search runs, so a response is never older than its validators.
+
+    ``catalogue`` marks responses that show the data sources: they also follow the sources as
+    the database has them (``service.sources_version``: a sync changes it) and the code's
+    version (``code_version``: a deployment changes it, and Last-Modified is at least the
+    newest file of the code).
     """
     changed = service.last_change(db.session)
     today = _today()
@@ -62,8 +108,13 @@ def validators(*parts: object, daily: bool = False,
         index, moment = search.index_version(current_app._get_current_object())  # type: ignore[attr-defined]
         if moment is not None:
             changed = max(changed, moment) if changed else moment
+    sources = ""
+    if catalogue:
+        code, built = code_version()
+        sources = f"{code}:{service.sources_version(db.session)}"
+        changed = max(changed, built) if changed else built
     return make_etag(changed, get_locale(), today if daily else "", request.path,
-                     request.query_string, index, *parts), changed
+                     request.query_string, index, sources, *parts), changed
 
 
 def unchanged(etag: str, changed: datetime | None, max_age: int = MAX_AGE) -> Response | None:
@@ -76,9 +127,10 @@ def unchanged(etag: str, changed: datetime | None, max_age: int = MAX_AGE) -> Re
     return response
 
 
-def cached(template: str, *parts: object, daily: bool = False, **context):
+def cached(template: str, *parts: object, daily: bool = False, catalogue: bool = False,
+           **context):
     """Render ``template`` unless the client's copy is current (ETag / Last-Modified)."""
-    etag, changed = validators(*parts, daily=daily)
+    etag, changed = validators(*parts, daily=daily, catalogue=catalogue)
     response = unchanged(etag, changed)
     if response is not None:
         return response
@@ -246,7 +298,7 @@ def _json_ld(project, site_url: str) -> dict:
 def source_list():
     sources = service.list_sources(db.session)
     counts = service.source_project_counts(db.session)
-    return cached("registry/sources.html", sources=sources, counts=counts)
+    return cached("registry/sources.html", catalogue=True, sources=sources, counts=counts)
 
 
 @bp.route("/sources/<code>")
@@ -255,7 +307,7 @@ def source_detail(code: str):
     if source is None:
         abort(404)
     projects = sorted(source.projects, key=lambda p: p.updated_at, reverse=True)
-    return cached("registry/source.html", source=source, projects=projects)
+    return cached("registry/source.html", catalogue=True, source=source, projects=projects)
 
 
 @bp.route("/organisations/<slug>")
