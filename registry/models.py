@@ -168,6 +168,15 @@ THEMES = {
     "sante-mentale": _l("Santé mentale"), "diabete": _l("Diabète et maladies chroniques"),
     "vieillissement": _l("Vieillissement"), "perinatalite": _l("Grossesse et naissance"),
 }
+# The themes that are diseases, with the name of the condition (schema.org MedicalCondition,
+# the JSON-LD ``healthCondition`` of a project). The others (prevention, care pathways,
+# medicines, children's health, environment, ageing, pregnancy) are subjects, not conditions.
+HEALTH_CONDITIONS = {
+    "cardiologie": _l("Maladies cardiovasculaires"), "oncologie": _l("Cancers"),
+    "maladies-rares": _l("Maladies rares"), "covid-19": _l("COVID-19"),
+    "neurologie": _l("Maladies neurologiques"), "sante-mentale": _l("Troubles psychiques"),
+    "diabete": _l("Diabète et maladies chroniques"),
+}
 
 
 project_sources = Table(

@@ -24,7 +24,7 @@ from markupsafe import Markup
 from registry import presenters, search, service
 from registry.charts import Bar, column_chart, horizontal_bar_chart
 from registry.listing import FACET_PARAMS, BadListingRequest, ListingParams, parse_listing
-from registry.models import THEMES, OrganisationKind, ProjectStatus
+from registry.models import HEALTH_CONDITIONS, THEMES, OrganisationKind, ProjectStatus
 from website.clock import local_today
 from website.extensions import db
 from website.http_cache import make_etag, not_modified, with_validators
@@ -286,8 +286,8 @@ def _json_ld(project, site_url: str) -> dict:
         "sponsor": {"@type": "Organization", "name": project.sponsor.name,
                     "address": project.sponsor.city or None},
         "status": study_status(project),
-        "healthCondition": [{"@type": "MedicalCondition", "name": str(THEMES.get(t, t))}
-                            for t in project.themes or []],
+        "healthCondition": [{"@type": "MedicalCondition", "name": str(HEALTH_CONDITIONS[t])}
+                            for t in project.themes or [] if t in HEALTH_CONDITIONS],
         "studySubject": project.population or None,
         "dateModified": project.updated_at.isoformat(),
         "studyLocation": {"@type": "AdministrativeArea", "name": "France"},

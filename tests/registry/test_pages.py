@@ -99,8 +99,7 @@ def _json_ld(html: str) -> dict:
 def test_json_ld_uses_schema_org_vocabulary(app, client, register):
     data = _json_ld(client.get("/projets/HDH-2024-0001").get_data(as_text=True))
     assert data["status"] == "https://schema.org/ActiveNotRecruiting"  # en cours
-    assert data["healthCondition"] == [{"@type": "MedicalCondition",
-                                       "name": "Santé des enfants"}]
+    assert data["healthCondition"] == []  # children's health is a subject, not a disease
     finished = _json_ld(client.get("/projets/HDH-2021-0004").get_data(as_text=True))
     assert finished["status"] == "https://schema.org/Completed"
     with app.app_context():
@@ -681,3 +680,17 @@ def test_openapi_validators_follow_the_code(app, client, register, monkeypatch):
     app.extensions.pop("registry_code_version", None)  # a deployment restarts the processes
     again = client.get("/api/v1/openapi.json", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200 and "Un résultat publié" in again.text
+
+
+def test_json_ld_health_conditions_are_diseases_only(app, client, register):
+    with app.app_context():
+        make_project("HDH-2024-0011", themes=["prevention", "parcours-de-soins",
+                                              "pharmaco-epidemiologie", "cardiologie",
+                                              "sante-mentale"])
+    data = _json_ld(client.get("/projets/HDH-2024-0011").get_data(as_text=True))
+    assert data["healthCondition"] == [
+        {"@type": "MedicalCondition", "name": "Maladies cardiovasculaires"},
+        {"@type": "MedicalCondition", "name": "Troubles psychiques"}]
+    english = _json_ld(client.get("/en/projets/HDH-2024-0011").get_data(as_text=True))
+    assert [c["name"] for c in english["healthCondition"]] == ["Cardiovascular diseases",
+                                                               "Mental disorders"]
