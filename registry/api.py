@@ -360,7 +360,8 @@ def sitemap():
         projects = service.all_projects(db.session)
         paths += [f"/projets/{p.reference}" for p in projects]
         paths += [f"/organisations/{slug}" for slug in sorted(
-            {o.slug for p in projects for o in (p.sponsor, p.controller) if o is not None})]
+            {o.slug for p in projects for o in (p.sponsor, p.controller, *p.funders)
+             if o is not None})]
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
                  'xmlns:xhtml="http://www.w3.org/1999/xhtml">']

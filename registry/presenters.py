@@ -50,6 +50,9 @@ FIELD_LABELS = {
     "objection_deadline": _l("Date limite d'opposition"),
     "status_events": _l("Étapes"), "results": _l("Résultats"),
 }
+# An organisation's role in a project (``service.ORGANISATION_ROLES``).
+ROLE_LABELS = {"sponsor": _l("Promoteur"), "controller": _l("Responsable de traitement"),
+               "funder": _l("Financeur")}
 
 # Fields whose values are free text written in French (marked lang="fr" on other languages).
 FRENCH_TEXT_FIELDS = frozenset({

@@ -259,6 +259,34 @@ def _realise(session: Session, plan: OrganisationPlan, now: datetime) -> Organis
     return organisation
 
 
+ORGANISATION_ROLES = ("sponsor", "controller", "funder")
+
+
+def organisation_projects(session: Session,
+                          organisation: Organisation) -> list[tuple[Project, list[str]]]:
+    """Every project ``organisation`` takes part in, with its roles in it (``sponsor``,
+    ``controller``, ``funder``, in that order), newest reference first: a funder or a data
+    controller that sponsors nothing still has its projects listed."""
+    from registry.models import project_funders
+
+    funded = select(project_funders.c.project_id).where(
+        project_funders.c.organisation_id == organisation.id)
+    projects = session.scalars(
+        select(Project).where((Project.sponsor_id == organisation.id)
+                              | (Project.controller_id == organisation.id)
+                              | Project.id.in_(funded))
+        .order_by(Project.reference.desc())
+        .options(selectinload(Project.results), selectinload(Project.status_events),
+                 selectinload(Project.funders)))
+    listed = []
+    for project in projects:
+        roles = {"sponsor": project.sponsor_id == organisation.id,
+                 "controller": project.controller_id == organisation.id,
+                 "funder": any(f.id == organisation.id for f in project.funders)}
+        listed.append((project, [role for role in ORGANISATION_ROLES if roles[role]]))
+    return listed
+
+
 def get_organisation(session: Session, slug: str) -> Organisation | None:
     if not re.match(r"^[a-z0-9-]{1,120}$", slug):
         return None

@@ -316,11 +316,11 @@ def organisation_detail(slug: str):
     if organisation is None:
         abort(404)
     today = _today()
-    projects = sorted(organisation.projects, key=lambda p: p.reference, reverse=True)
+    projects = service.organisation_projects(db.session, organisation)
     return cached("registry/organisation.html", daily=True, organisation=organisation,
-                  projects=projects,
+                  projects=projects, role_labels=presenters.ROLE_LABELS,
                   record=service.sponsor_record(db.session, organisation, today),
-                  states={p.id: service.results_status(p, today) for p in projects})
+                  states={p.id: service.results_status(p, today) for p, _roles in projects})
 
 
 @bp.route("/statistiques")

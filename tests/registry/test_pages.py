@@ -694,3 +694,27 @@ def test_json_ld_health_conditions_are_diseases_only(app, client, register):
     english = _json_ld(client.get("/en/projets/HDH-2024-0011").get_data(as_text=True))
     assert [c["name"] for c in english["healthCondition"]] == ["Cardiovascular diseases",
                                                                "Mental disorders"]
+
+
+def test_organisation_pages_list_what_it_funds_or_controls(app, client, register):
+    with app.app_context():
+        make_project("HDH-2024-0012", title="Projet financé", funders=["Fonds Espoir"],
+                     controller="Agence de contrôle")
+        make_project("HDH-2024-0013", title="Projet contrôlé", controller="Fonds Espoir",
+                     funders=["Fonds Espoir", "Agence de contrôle"])
+    funder = client.get("/organisations/fonds-espoir").get_data(as_text=True)
+    projects = funder.split("Ses projets")[1]
+    assert "Projet financé" in projects and "Projet contrôlé" in projects
+    assert re.search(r"Projet financé</a>\s*<span[^>]*>\(HDH-2024-0012, En cours\)</span>\s*"
+                     r'<span class="role">Rôle : Financeur</span>', projects)
+    assert "Rôle : Responsable de traitement, Financeur" in projects
+    assert "<th scope=\"row\">Projets" not in funder  # no "Projets 0" record
+    assert "n'est le promoteur d'aucun projet" in funder.replace("&#39;", "'")
+    sponsor = client.get("/organisations/centre-hospitalier-universitaire-de-valmont").text
+    assert "Rôle : Promoteur" in sponsor
+    assert re.search(r"est le promoteur</th><td>5</td>", sponsor.replace("&#39;", "'"))
+    english = client.get("/en/organisations/fonds-espoir").text
+    assert "Role: Data controller, Funder" in english
+    # The project page links its funders, and the site map lists their pages.
+    assert 'href="/organisations/fonds-espoir"' in client.get("/projets/HDH-2024-0012").text
+    assert "/organisations/fonds-espoir</loc>" in client.get("/sitemap.xml").text
