@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import ValidationError
 
 from objection import mail, service
-from objection.forms import ObjectionForm
+from objection.forms import MAX_DOCUMENT_BYTES, ObjectionForm
 from objection.identity import NirError, parse_nir
 from objection.models import Filer, Objection, ObjectionStatus, Scope
 from objection.pseudonym import KeyConfigError, sealer
@@ -34,10 +34,16 @@ from registry.service import project_for_objection
 from website.extensions import csrf, db, limiter
 from website.security import no_store
 
-bp = Blueprint("objection", __name__, template_folder="templates")
+bp = Blueprint("objection", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/objection")
 log = logging.getLogger(__name__)
 FILING_LIMIT = "10 per minute;60 per day"
 FOLLOWUP_LIMIT = "10 per minute;100 per day"
+# The form with its document may weigh this much (the site's MAX_CONTENT_LENGTH is 12 MB): a
+# document over 5 MB is read only up to its limit and gets its message next to its field, the
+# answers kept. Phone scans and photos of several pages stay well under it; past it, the form's
+# own 413 page explains. Bounded by the filing rate limit; the file part is spooled to disk.
+FORM_MAX_REQUEST_BYTES = 50 * 1024 * 1024
 
 
 def _csrf_ok() -> bool:
@@ -95,8 +101,26 @@ def _render_form(form: ObjectionForm | None = None, token: str | None = None,
         "objection/form.html", values=values, errors=form.ordered_errors() if form else [],
         error_map=form.errors if form else {}, token=token, notice=notice,
         has_pending=service.pending_document_path(token).exists(),
+        max_document_bytes=MAX_DOCUMENT_BYTES, max_document_mb=MAX_DOCUMENT_BYTES // 2**20,
         csrf_token=generate_csrf()), status)
     return no_store(response)
+
+
+@bp.url_value_preprocessor
+def _form_request_limit(endpoint: str | None, _values: dict | None) -> None:
+    """Raise this request's body limit for the form (Flask 3.1 ``request.max_content_length``).
+    Set here, the earliest hook a blueprint has, because the site's NUL-byte check parses the
+    form in an application ``before_request``, before the view runs."""
+    if endpoint == "objection.review" and request.method == "POST":
+        request.max_content_length = FORM_MAX_REQUEST_BYTES
+
+
+@bp.errorhandler(413)
+def _too_large(_error):
+    """Past the form's limit the body is not read, so the form cannot be shown again: a page
+    that says what the limit is and how to go back to the answers."""
+    return no_store(make_response(render_template(
+        "objection/too_large.html", max_mb=MAX_DOCUMENT_BYTES // 2**20), 413))
 
 
 def _lookup(reference: str):

@@ -85,3 +85,51 @@ def test_every_page_of_the_journey_is_accessible(live_server, page, axe, lang):
     page.get_by_role("button", name=text["confirm"]).click()
     expect(page.locator(".status-line")).to_contain_text(text["withdrawn"])
     _no_violation(page, axe)
+
+
+def _big_pdf(size: int) -> dict:
+    return {"name": "scan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-" + b"x" * size}
+
+
+def test_a_document_over_five_megabytes_is_refused_before_it_is_sent(live_server, page, axe):
+    """With JavaScript, the size is checked as soon as the file is chosen: the message is next
+    to the field, announced, and the file is unselected, so it is never uploaded."""
+    page.goto(f"{live_server}/opposition")
+    message = page.locator("#document-size-error")
+    expect(message).to_be_hidden()
+    page.set_input_files("#document", files=[_big_pdf(6 * 1024 * 1024)])
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("plus de 5 Mo")
+    assert page.eval_on_selector("#document", "input => input.files.length") == 0
+    described = page.get_attribute("#document", "aria-describedby") or ""
+    assert "document-size-error" in described.split()
+    assert page.get_attribute("#document", "aria-invalid") == "true"
+    _no_violation(page, axe)
+    page.set_input_files("#document", files=[_big_pdf(1024)])  # a file within the limit
+    expect(message).to_be_hidden()
+    assert page.eval_on_selector("#document", "input => input.files.length") == 1
+    assert page.get_attribute("#document", "aria-invalid") is None
+
+
+def test_without_javascript_the_too_large_page_leads_back_to_the_answers(live_server,
+                                                                         page_without_js,
+                                                                         monkeypatch):
+    """What the 413 page promises: the browser's Back button finds the answers still there.
+    (The form's limit is lowered so the test need not upload 50 MB.)"""
+    from objection import views
+
+    monkeypatch.setattr(views, "FORM_MAX_REQUEST_BYTES", 1024 * 1024)
+    page = page_without_js
+    page.goto(f"{live_server}/opposition")
+    page.get_by_label("Pour mon enfant mineur").check()
+    page.get_by_label("Votre nom et votre prénom").fill("Jean Parent")
+    page.get_by_label("Nom de naissance").fill("Testeuse")
+    page.get_by_label("Votre adresse électronique").fill("alice@exemple.fr")
+    page.set_input_files("#document", files=[_big_pdf(2 * 1024 * 1024)])
+    page.get_by_role("button", name="Relire ma demande").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Le document joint est trop lourd")
+    page.go_back()
+    assert page.input_value("#representative_name") == "Jean Parent"
+    assert page.input_value("#birth_name") == "Testeuse"
+    assert page.input_value("#email") == "alice@exemple.fr"
+    assert page.is_checked("#filer-child")

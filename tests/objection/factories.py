@@ -57,3 +57,19 @@ def file_through_ui(client, prefix: str = "", **changes: str):
     confirm_tokens = hidden(review.get_data(as_text=True))
     return client.post(f"{prefix}/opposition/envoyer",
                        data={**form_values(**changes), **confirm_tokens, "action": "envoyer"})
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body built in memory, and its content type. (The test client's own
+    encoder spools big bodies to a temporary file it never closes: a ResourceWarning.)"""
+    boundary = "----hdh-test-boundary"
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                     f"{value}\r\n".encode())
+    for name, (filename, content) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                     f'filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n'.encode()
+                     + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

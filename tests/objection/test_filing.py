@@ -21,6 +21,7 @@ from tests.objection.factories import (
     form_values,
     hidden,
     make_nir,
+    multipart,
 )
 from tests.registry.factories import make_project
 from website.extensions import db
@@ -106,6 +107,60 @@ def test_document_type_and_size_are_checked_from_the_bytes(client, monkeypatch, 
     html = response.get_data(as_text=True)
     assert message in html and 'id="document-error"' in html
     assert 'value="Jean Parent"' in html
+
+
+def _post_big(client, prefix: str, size: int):
+    tokens = hidden(client.get(f"{prefix}/opposition").get_data(as_text=True))
+    body, content_type = multipart({**child_values(), **tokens},
+                                   {"document": ("scan.pdf", b"%PDF-" + b"x" * size)})
+    return client.post(f"{prefix}/opposition", data=body, content_type=content_type), len(body)
+
+
+def test_a_document_bigger_than_the_sites_request_limit_gets_its_field_message(app, client):
+    """A 13 MB scan is over the site's 12 MB request limit: the filer still gets the form back
+    with the 5 MB message next to the document field and every answer kept, not a bare 413."""
+    response, length = _post_big(client, "", 13 * 1024 * 1024)
+    assert length > app.config["MAX_CONTENT_LENGTH"]
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'id="document-error"' in html and "5 Mo au plus" in html
+    assert 'value="Jean Parent"' in html and f'value="{child_values()["nir"]}"' in html
+    assert _count(app) == 0
+
+
+@pytest.mark.parametrize(("prefix", "texts"), [
+    ("", ["Le document joint est trop lourd", "5 Mo au plus", "« Précédent »",
+          "Vos réponses y sont encore", 'href="/opposition"']),
+    ("/en", ["The attached document is too large", "5 MB or smaller", "“Back”",
+             "Your answers are still there", 'href="/en/opposition"']),
+])
+def test_past_the_forms_own_limit_a_page_explains_the_limit_and_the_way_back(client, prefix,
+                                                                             texts):
+    from objection.views import FORM_MAX_REQUEST_BYTES
+
+    response, _ = _post_big(client, prefix, FORM_MAX_REQUEST_BYTES)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413 and response.headers["Cache-Control"] == "no-store"
+    for expected in texts:
+        assert expected in html, expected
+
+
+def test_the_form_checks_the_file_size_in_the_browser_when_it_can(client):
+    """A small external script (CSP: no inline script) checks the size before upload; the
+    message it shows is in the page, translated, and the form works without it."""
+    html = client.get("/opposition").get_data(as_text=True)
+    script = re.search(r'<script src="(/static/objection/objection\.js)" defer>', html)
+    assert script, "the size check script is linked"
+    assert 'data-max-bytes="5242880"' in html and 'data-size-error="document-size-error"' in html
+    assert re.search(r'id="document-size-error" role="alert" hidden>.*plus de 5 Mo', html)
+    served = client.get(script.group(1))
+    assert served.status_code == 200 and "javascript" in served.content_type
+    assert "file.size > limit" in served.get_data(as_text=True)
+    served.close()
+    style = client.get("/static/objection/objection.css")  # keeps the message hidden until then
+    assert ".field-error[hidden]" in style.get_data(as_text=True)
+    assert 'href="/static/objection/objection.css"' in html
+    style.close()
 
 
 def test_the_real_limit_is_five_megabytes():
