@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -58,6 +59,38 @@ PUBLIC_FIELDS = (
     "status_events", "results",
 )
 _DATE_FIELDS = ("authorised_on", "planned_end", "processing_ended_on", "objection_deadline")
+
+
+_DOI = re.compile(r"^10\.[0-9]+(?:\.[0-9]+)*/\S+$")
+_DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/",
+                 "http://dx.doi.org/", "doi:")
+
+
+def web_address(value: str | None) -> str | None:
+    """``value`` when it is an absolute http(s) address with a host and no spaces, else None.
+    The only addresses the register stores and links to (no ``javascript:``, ``data:`` …)."""
+    if not value or re.search(r"\s", value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return value
+
+
+def doi_name(value: str | None) -> str | None:
+    """The DOI in ``value`` (``10.1234/abc``, also written ``doi:…`` or as a doi.org link),
+    or None when it is not one."""
+    if not value:
+        return None
+    text = value.strip()
+    for prefix in _DOI_PREFIXES:
+        if text.lower().startswith(prefix):
+            text = text[len(prefix):]
+            break
+    return text if _DOI.match(text) else None
 
 
 class RegistryError(ValueError):
@@ -319,6 +352,28 @@ class _Checks:
                 events.append((status, day, decision, note))
         return events
 
+    def address(self, value: Any, what: str) -> str:
+        """A result's link: empty, or an http(s) address (``web_address``)."""
+        text = self.text(value, "results", what=what, size=column_size(Result, "url"))
+        if text and web_address(text) is None:
+            self.fail("results", f"{what}adresse « {_shown(text)} » invalide : une adresse "
+                                 "web commençant par http:// ou https:// est attendue")
+            return ""
+        return text
+
+    def doi(self, value: Any, what: str) -> str:
+        """A result's DOI: empty, or a DOI (``10.1234/abc``; ``doi:`` and doi.org links are
+        accepted and stored as the bare DOI)."""
+        text = self.text(value, "results", what=what, size=column_size(Result, "doi"))
+        if not text:
+            return ""
+        name = doi_name(text)
+        if name is None:
+            self.fail("results", f"{what}DOI « {_shown(text)} » invalide (attendu "
+                                 "10.NNNN/…, par exemple 10.1234/abc)")
+            return ""
+        return name
+
     def results(self, value: Any) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
         for number, item in enumerate(self.items(value, "results"), start=1):
@@ -333,10 +388,8 @@ class _Checks:
                 "kind": self.choice(ResultKind, item.get("kind"), "results", "article", what),
                 "published_on": self.day(item.get("published_on"), "results", required=True,
                                          what=what),
-                "url": self.text(item.get("url"), "results", what=what,
-                                 size=column_size(Result, "url")),
-                "doi": self.text(item.get("doi"), "results", what=what,
-                                 size=column_size(Result, "doi")),
+                "url": self.address(item.get("url"), what),
+                "doi": self.doi(item.get("doi"), what),
                 "summary": self.text(item.get("summary"), "results", what=what),
             }
             if title and any(r["title"] == title for r in results):

@@ -25,6 +25,7 @@ from registry import presenters, search, service
 from registry.charts import Bar, column_chart, horizontal_bar_chart
 from registry.listing import FACET_PARAMS, BadListingRequest, ListingParams, parse_listing
 from registry.models import HEALTH_CONDITIONS, THEMES, OrganisationKind, ProjectStatus
+from registry.validation import doi_name, web_address
 from website.clock import local_today
 from website.extensions import db
 from website.http_cache import make_etag, not_modified, with_validators
@@ -361,6 +362,19 @@ def statistics():
         statuses=ProjectStatus, objection_stats=public_statistics(db.session),
         kinds=OrganisationKind))
     return with_validators(response, etag, None, max_age=MAX_AGE)
+
+
+@bp.app_template_filter("web_address")
+def web_address_filter(value: str | None) -> str | None:
+    """A result's address if it is http(s), else None: what the register stores is checked
+    (``validation.web_address``), and pages never link to anything else whatever the
+    database holds."""
+    return web_address(value)
+
+
+@bp.app_template_filter("doi_name")
+def doi_name_filter(value: str | None) -> str | None:
+    return doi_name(value)
 
 
 @bp.app_template_filter("status_label")

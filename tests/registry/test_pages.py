@@ -718,3 +718,15 @@ def test_organisation_pages_list_what_it_funds_or_controls(app, client, register
     # The project page links its funders, and the site map lists their pages.
     assert 'href="/organisations/fonds-espoir"' in client.get("/projets/HDH-2024-0012").text
     assert "/organisations/fonds-espoir</loc>" in client.get("/sitemap.xml").text
+
+
+def test_a_stored_non_web_address_is_never_a_link(app, client, register):
+    from registry.models import Result
+
+    with app.app_context():
+        db.session.execute(Result.__table__.update().values(
+            url="javascript:alert(document.cookie)", doi="javascript:alert(1)"))
+        db.session.commit()
+    html = client.get("/projets/HDH-2021-0004").get_data(as_text=True)
+    assert "Dépression : résultats" in html
+    assert "javascript:" not in html

@@ -344,3 +344,36 @@ def test_results_are_due_only_once_data_were_made_available(ctx, steps, due):
     backend = get_search_backend(current_app)
     assert backend.search(SearchQuery(filters={"overdue": ["oui"]}, today=TODAY)).total == \
         int(due)
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "JavaScript:alert(1)",
+                                 "data:text/html,<b>x</b>", "//exemple.fr/x", "exemple.fr",
+                                 "https://", "https://exemple.fr/a b", "ftp://exemple.fr/x",
+                                 "vbscript:msgbox(1)"])
+def test_result_links_are_web_addresses_only(ctx, url):
+    result = {"kind": "article", "title": "A", "published_on": "2024-02-01", "url": url}
+    with pytest.raises(service.InvalidProject) as error:
+        finished("HDH-2022-0001", "2023-01-01", [result])
+    [problem] = error.value.errors
+    assert problem.field == "results"
+    assert "résultat 1 : adresse" in problem.message and "http:// ou https://" in problem.message
+
+
+@pytest.mark.parametrize(("given", "stored"), [
+    ("10.1234/abc", "10.1234/abc"), ("doi:10.1234/abc", "10.1234/abc"),
+    ("https://doi.org/10.1016/j.x.2024.01.002", "10.1016/j.x.2024.01.002"),
+    ("http://dx.doi.org/10.1/x", "10.1/x")])
+def test_dois_are_stored_bare(ctx, given, stored):
+    result = {"kind": "article", "title": "A", "published_on": "2024-02-01", "doi": given,
+              "url": "https://exemple.fr/article?id=1"}
+    project = finished("HDH-2022-0001", "2023-01-01", [result])
+    assert (project.results[0].doi, project.results[0].url) == (
+        stored, "https://exemple.fr/article?id=1")
+
+
+@pytest.mark.parametrize("doi", ["javascript:alert(1)", "11.1234/abc", "10.1234", "abc"])
+def test_a_doi_must_be_one(ctx, doi):
+    result = {"kind": "article", "title": "A", "published_on": "2024-02-01", "doi": doi}
+    with pytest.raises(service.InvalidProject) as error:
+        finished("HDH-2022-0001", "2023-01-01", [result])
+    assert "DOI" in error.value.errors[0].message and "10." in error.value.errors[0].message
