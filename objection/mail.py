@@ -18,14 +18,14 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from objection.models import Objection, OutboxMail
 from objection.pseudonym import sealer
-from website.i18n import formatting_locale
+from website.i18n import format_date, formatting_locale
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
@@ -40,7 +40,7 @@ def _compose(objection: Objection, kind: str) -> tuple[str, str]:
     def day(value) -> str:
         """A date in the site's time zone, formatted for the mail's language (en → en_GB)."""
         with force_locale(formatting_locale(objection.lang)):
-            return format_date(value, format="long")
+            return format_date(value, format="long")  # "1er janvier" in French
 
     with force_locale(objection.lang):
         greeting = _("Bonjour,")

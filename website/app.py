@@ -77,12 +77,12 @@ def _register_template_helpers(app: Flask) -> None:
         """A date and time as people write them: "25 novembre 2026 à 14:15" (no seconds,
         no UTC offset), in the site's time zone."""
         return flask_babel.gettext("%(date)s à %(time)s",
-                                   date=localised(flask_babel.format_date)(value, "long"),
+                                   date=localised(i18n.format_date)(value, "long"),
                                    time=localised(flask_babel.format_time)(value, "short"))
 
     app.jinja_env.globals.update(
         format_moment=format_moment,
-        format_date=localised(flask_babel.format_date),
+        format_date=localised(i18n.format_date),
         format_number=localised(flask_babel.format_decimal),
         format_percent=localised(flask_babel.format_percent),
     )

@@ -12,11 +12,14 @@ canonical links are absolute, built on ``SITE_URL`` (the site's public root).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from typing import Any
 
+import flask_babel
 from flask import Flask, current_app, redirect, request
-from flask_babel import get_locale
+from flask_babel import get_locale, to_user_timezone
 
 LANG_ENVIRON_KEY = "hdh.lang"
 ADD_SLASH_ENVIRON_KEY = "hdh.add_slash"
@@ -126,3 +129,19 @@ def init_app(app: Flask) -> None:
             "url_in_language": url_in_language,
             "absolute_url_in_language": absolute_url_in_language,
         }
+
+
+_DAY_FIELD = re.compile(r"(?<![d'])d(?![d'])")
+
+
+def format_date(value: date | datetime | None = None, format: str = "medium") -> str:
+    """``flask_babel.format_date`` in the current locale, writing the first of the month as
+    French does in prose: "1er décembre 2026", not "1 décembre 2026" (long and full formats;
+    CLDR has no ordinal day, so the pattern gets a quoted "er")."""
+    locale = get_locale()
+    if locale is not None and locale.language == "fr" and format in ("long", "full"):
+        local = to_user_timezone(value) if isinstance(value, datetime) else value
+        if local is not None and local.day == 1:
+            pattern = locale.date_formats[format].pattern
+            return flask_babel.format_date(value, _DAY_FIELD.sub("d'er'", pattern, count=1))
+    return flask_babel.format_date(value, format)
