@@ -200,7 +200,7 @@ def export_csv():
         today = views._today()
         for project in matching_projects(params):
             state = service.results_status(project, today)
-            writer.writerow([
+            writer.writerow(map(presenters.csv_cell, [
                 project.reference, project.title, project.summary, project.objective,
                 project.public_interest, project.sponsor.name, str(project.sponsor.kind),
                 project.sponsor.city, project.controller.name if project.controller else "",
@@ -226,7 +226,7 @@ def export_csv():
                 "oui" if state.overdue else "non", state.overdue_months,
                 f"{site_url()}/projets/{project.reference}", project.updated_at.isoformat(),
                 LICENCE["id"],
-            ])
+            ]))
         return buffer.getvalue()
 
     return conditional(build, "text/csv", filename="registre-projets.csv", daily=True,

@@ -15,7 +15,9 @@ writers wait on ``busy_timeout``) a SAVEPOINT opened before any write becomes th
 itself, and releasing it commits.
 
 Files exported by the site itself import as they are: ``/projets.csv`` (its computed columns are
-ignored) and ``/projets.json`` (its English keys are mapped, see ``EXPORT_KEYS``).
+ignored, and the apostrophe it puts before a cell a spreadsheet would take for a formula is
+removed, ``presenters.csv_value``) and ``/projets.json`` (its English keys are mapped, see
+``EXPORT_KEYS``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry import service
+from registry.presenters import csv_value
 from registry.validation import PreparedProject, normalise_name, prepare_project
 
 # column → (service field, kind of value)
@@ -200,8 +203,8 @@ def _csv_rows(text: str) -> list[Row]:
             start, previous = previous + 1, reader.line_num  # a record may span lines
             if not any(cell.strip() for cell in cells):
                 continue
-            row = Row(f"ligne {start}", {c: v for c, v in zip(columns, cells, strict=False)
-                                         if c})
+            row = Row(f"ligne {start}", {c: csv_value(v) for c, v
+                                         in zip(columns, cells, strict=False) if c})
             if len(cells) != len(columns):
                 row.problems.append((None, f"{len(cells)} valeur(s) pour {len(columns)} "
                                            "colonne(s)"))

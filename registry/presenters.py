@@ -6,6 +6,7 @@ against it, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -195,3 +196,28 @@ def value_label(field: str, value: Any) -> str:
     return str(value)
 
 
+
+
+# --------------------------------------------------------------------------- CSV cells
+
+# What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): =, +, -, @, and
+# a tab or carriage return before them. Such a cell gets a leading apostrophe, which Excel and
+# LibreOffice read as "text" and do not show; a cell that already starts with apostrophes
+# before one of them gets one more, so ``csv_value`` undoes exactly what ``csv_cell`` did.
+_FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+
+
+def csv_cell(value: object) -> object:
+    """A value as the site's CSV export writes it: text a spreadsheet would take for a
+    formula is neutralised with a leading apostrophe."""
+    if isinstance(value, str) and _FORMULA_START.match(value):
+        return "'" + value
+    return value
+
+
+def csv_value(cell: str) -> str:
+    """A CSV cell as the importer reads it: the apostrophe ``csv_cell`` added is removed, so
+    the site's own export imports back unchanged."""
+    if cell.startswith("'") and _FORMULA_START.match(cell[1:]):
+        return cell[1:]
+    return cell

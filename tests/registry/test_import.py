@@ -548,3 +548,39 @@ def test_every_column_is_documented_and_the_examples_import(app, runner, tmp_pat
         project = db.session.scalar(select(Project).where(Project.reference == "HDH-2023-0007"))
         assert [str(e.status) for e in project.status_events][-1] == "termine"
         assert project.results[0].doi == "10.99999/exemple"
+
+
+FORMULAS = {"title": '=HYPERLINK("https://exemple.fr","Cliquez")', "summary": "+33 1 23 45 67 89",
+            "objective": "-10 % d'hospitalisations", "public_interest": "@SUM(A1:A9)",
+            "population": "'=déjà entre apostrophes"}
+
+
+def test_csv_cells_never_start_a_formula_and_import_back_unchanged(app, client, runner,
+                                                                   tmp_path):
+    import csv
+    import io
+
+    from tests.conftest import _empty_tables
+    from tests.registry.factories import make_project
+
+    with app.app_context():
+        make_project("HDH-2024-0001", funders=["=Fonds", "Agence"], **FORMULAS)
+    before = client.get("/api/v1/projects/HDH-2024-0001").get_json()["data"]
+    body = client.get("/projets.csv").data
+    [row] = csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";")
+    assert row["titre"] == "'" + FORMULAS["title"] and row["resume"] == "'+33 1 23 45 67 89"
+    assert row["objectif"].startswith("'-") and row["interet_public"].startswith("'@")
+    assert row["population"] == "''=déjà entre apostrophes"
+    assert row["financeurs"] == "'=Fonds|Agence"
+    assert not any(cell[:1] in "=+-@\t\r" for cell in row.values() if cell)
+    path = tmp_path / "projets.csv"
+    path.write_bytes(body)
+    _empty_tables(app.config["DATABASE_URL"])
+    result = runner.invoke(args=["registry", "import", str(path)])
+    assert result.exit_code == 0 and "1 création(s)" in result.output, result.output
+    after = client.get("/api/v1/projects/HDH-2024-0001").get_json()["data"]
+    for key in ("title", "summary", "objective", "public_interest", "population"):
+        assert after[key] == before[key] == FORMULAS[key]
+    assert [f["name"] for f in after["funders"]] == ["=Fonds", "Agence"]
+    again = runner.invoke(args=["registry", "import", str(path)])
+    assert "0 mise(s) à jour, 1 inchangé(s)" in again.output
