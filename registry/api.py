@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from registry import presenters, search, service, views
 from registry.feeds import FeedEntry, atom_feed
-from registry.listing import ListingParams
+from registry.listing import FACET_PARAMS, ListingParams
 from registry.models import Project
 from registry.openapi import openapi_document
 from registry.views import read_listing, run_search, search_query, unchanged, validators
@@ -117,8 +117,9 @@ def api_projects():
         base = f"{site_url()}/api/v1/projects"
         links = {"self": f"{base}?{params.query_string()}" if params.to_args() else base,
                  "first": f"{base}?{params.query_string(page=1)}".rstrip("?")}
-        if params.page > 1:
-            links["prev"] = f"{base}?{params.query_string(page=params.page - 1)}"
+        if params.page > 1:  # beyond the last page, the previous one is the last
+            links["prev"] = (f"{base}?"
+                             f"{params.query_string(page=min(params.page - 1, result.pages))}")
         if params.page < result.pages:
             links["next"] = f"{base}?{params.query_string(page=params.page + 1)}"
         links["last"] = f"{base}?{params.query_string(page=result.pages)}"
@@ -290,8 +291,7 @@ def feed():
                                                                        else "")
         return atom_feed(
             feed_id=f"tag:hdh-transparence,2026:projets?{query}",
-            title=_("Registre des projets – nouveautés") + (f" ({params.text})"
-                                                           if params.text else ""),
+            title=feed_title(params),
             self_url=self_url,
             alternate_url=f"{site_url()}{request.script_root}/projets"
                           + (f"?{query}" if query else ""),
@@ -300,6 +300,21 @@ def feed():
             rights=LICENCE["name"])
 
     return conditional(build, "application/atom+xml", daily=True, searched=params.active)
+
+
+def feed_title(params: ListingParams) -> str:
+    """The feed's title, with the search and every filter it follows, as the listing's
+    "Vos critères" shows them: « cancer » · Thème : Cancers, Santé des enfants · Statut : …"""
+    criteria = [_("« %(text)s »", text=params.text)] if params.text else []
+    names = views.source_names()
+    for facet in FACET_PARAMS.values():
+        values = params.filters.get(facet)
+        if values:
+            criteria.append(_("%(facet)s : %(values)s", facet=presenters.FACET_TITLES[facet],
+                              values=", ".join(presenters.facet_label(facet, value, names)
+                                               for value in values)))
+    title = _("Registre des projets – nouveautés")
+    return f"{title} ({' · '.join(criteria)})" if criteria else title
 
 
 @bp.route("/sources.jsonld")

@@ -14,7 +14,11 @@ from urllib.parse import urlencode
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-MAX_QUERY_LENGTH = 200
+from registry.search import MAX_TEXT
+
+# The longest search text accepted (characters): the page's field, the OpenAPI document and
+# the 400 message all say this number, and the search backends cut at it too.
+MAX_QUERY_LENGTH = MAX_TEXT
 MAX_PAGE = 10_000
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -105,7 +109,7 @@ def parse_listing(args: MultiDict, allowed: dict[str, set[str]] | None = None) -
     Raises BadListingRequest for a query string that cannot be meant.
     """
     raw_text = args.get("q", "") or ""
-    if len(raw_text) > MAX_QUERY_LENGTH * 5:
+    if len(raw_text) > MAX_QUERY_LENGTH:
         raise BadListingRequest(_(
             "La recherche est trop longue. Utilisez au plus %(count)s caractères.",
             count=MAX_QUERY_LENGTH))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from registry.listing import FACET_PARAMS, SORTS
+from registry.listing import FACET_PARAMS, MAX_QUERY_LENGTH, SORTS
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
@@ -124,7 +124,8 @@ PROJECT_LIST = {
 
 def _listing_parameters() -> list[dict]:
     parameters = [
-        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 1000},
+        {"name": "q", "in": "query", "schema": {"type": "string",
+                                                "maxLength": MAX_QUERY_LENGTH},
          "description": "Recherche en français (accents et pluriels indifférents)."},
         {"name": "tri", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1,

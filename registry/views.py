@@ -23,7 +23,13 @@ from markupsafe import Markup
 
 from registry import presenters, search, service
 from registry.charts import Bar, column_chart, horizontal_bar_chart
-from registry.listing import FACET_PARAMS, BadListingRequest, ListingParams, parse_listing
+from registry.listing import (
+    FACET_PARAMS,
+    MAX_QUERY_LENGTH,
+    BadListingRequest,
+    ListingParams,
+    parse_listing,
+)
 from registry.models import HEALTH_CONDITIONS, THEMES, OrganisationKind, ProjectStatus
 from registry.validation import doi_name, web_address
 from website.clock import local_today
@@ -196,6 +202,7 @@ def project_list():
     today = _today()
     response = make_response(render_template(
         "registry/list.html", params=params, result=result, projects=projects,
+        max_query_length=MAX_QUERY_LENGTH,
         states={p.id: service.results_status(p, today) for p in projects},
         facet_label=lambda f, v: presenters.facet_label(f, v, names),
         facet_titles=presenters.FACET_TITLES, source_names=names,

@@ -730,3 +730,44 @@ def test_a_stored_non_web_address_is_never_a_link(app, client, register):
     html = client.get("/projets/HDH-2021-0004").get_data(as_text=True)
     assert "Dépression : résultats" in html
     assert "javascript:" not in html
+
+
+def test_the_search_length_limit_is_one_number(client, register):
+    document = client.get("/api/v1/openapi.json").json
+    [q] = [p for p in document["paths"]["/projects"]["get"]["parameters"] if p["name"] == "q"]
+    limit = q["schema"]["maxLength"]
+    assert client.get(f"/api/v1/projects?q={'x' * limit}").status_code == 200
+    refused = client.get(f"/api/v1/projects?q={'x' * (limit + 1)}")
+    assert refused.status_code == 400
+    assert f"au plus {limit} caractères" in refused.json["error"]["message"]
+    assert f'name="q" value="" maxlength="{limit}"' in client.get("/projets").text
+
+
+def test_atom_feed_title_describes_the_search_and_filters(client, register):
+    feed = feedparser.parse(client.get(
+        "/projets.atom?q=cancer&theme=oncologie&theme=pediatrie&statut=termine&source=ESME"
+    ).data)
+    assert feed.feed.title == ("Registre des projets – nouveautés (« cancer » · "
+                               "Statut : Terminé · Thème : Cancers, Santé des enfants · "
+                               "Source de données : " + _esme_name() + ")")
+    assert feedparser.parse(client.get("/projets.atom").data).feed.title == \
+        "Registre des projets – nouveautés"
+    english = feedparser.parse(client.get("/en/projets.atom?retard=oui&ia=oui").data)
+    assert english.feed.title.endswith("(Uses artificial intelligence: Yes · "
+                                       "Late results: Results overdue)"), english.feed.title
+
+
+def _esme_name() -> str:
+    from registry.catalogue import DATA_SOURCES
+
+    return next(s["name"] for s in DATA_SOURCES if s["code"] == "ESME")
+
+
+def test_previous_page_beyond_the_last_is_the_last(client, register):
+    html = client.get("/projets?par_page=1&page=50").get_data(as_text=True)
+    pagination = html.split('class="pagination"')[1].split("</nav>")[0]
+    assert 'href="?par_page=1&amp;page=4" rel="prev"' in pagination
+    assert "page=49" not in pagination and 'aria-current="page"' not in pagination
+    assert 'rel="next"' not in pagination
+    links = client.get("/api/v1/projects?par_page=1&page=50").json["links"]
+    assert links["prev"].endswith("par_page=1&page=4") and "next" not in links
