@@ -21,6 +21,7 @@ from registry.feeds import FeedEntry, atom_feed
 from registry.listing import FACET_PARAMS, ListingParams
 from registry.models import Project
 from registry.openapi import openapi_document
+from registry.validation import doi_name, web_address
 from registry.views import read_listing, run_search, search_query, unchanged, validators
 from website.extensions import csrf, db
 from website.http_cache import add_cors, make_etag, with_validators
@@ -235,10 +236,13 @@ def export_csv():
 
 
 def _result_link(result) -> str:
-    """A result as one CSV cell item: its DOI link, else its URL, else its title."""
-    if result.doi:
-        return f"https://doi.org/{result.doi}"
-    return result.url or result.title
+    """A result as one CSV cell item: its DOI link, else its URL, else its title. Only what
+    the register accepts as a link (``validation.doi_name``, ``web_address``) is given as one,
+    whatever an older row holds, as on the project page."""
+    doi = doi_name(result.doi)
+    if doi:
+        return f"https://doi.org/{doi}"
+    return web_address(result.url) or result.title
 
 
 @bp.route("/projets.json")

@@ -24,6 +24,7 @@ from registry.models import (
     ProjectStatus,
 )
 from registry.service import results_status
+from registry.validation import doi_name, web_address
 
 YES_NO_LABELS = {"oui": _l("Oui"), "non": _l("Non")}
 FACET_TITLES = {
@@ -150,7 +151,7 @@ def project_detail_json(project: Project, site_url: str, today: date | None = No
         ],
         "results": [
             {"kind": str(r.kind), "title": r.title, "published_on": r.published_on.isoformat(),
-             "url": r.url or None, "doi": r.doi or None, "summary": r.summary or None}
+             "url": web_address(r.url), "doi": doi_name(r.doi), "summary": r.summary or None}
             for r in project.results
         ],
         "revisions": [revision_json(r) for r in project.revisions],

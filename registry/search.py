@@ -8,7 +8,6 @@ Public API (used by the pages, the API, the feeds and ``registry.service``)::
     backend.matching_ids(query)                # every match, in order (exports, feeds)
     index_projects(app, documents)             # add or replace, after a commit
     rebuild(app, documents, progress)          # build aside, then swap
-    index_exists(app)
     index_version(app)                         # (token, moment): for HTTP validators
     index_problem(app, expected)               # why the index does not match the database
     check_config(app.config)                   # problems that must stop a production start
@@ -196,11 +195,6 @@ def index_version(app: Flask) -> tuple[str, datetime | None]:
     except Exception:  # an unreadable index: the response will say so, never a 500 here
         log.exception("search index version unreadable")
         return "unreadable", None
-
-
-def index_exists(app: Flask) -> bool:
-    """True when an index built with the current schema is in place."""
-    return get_search_backend(app).exists()
 
 
 def index_problem(app: Flask, expected: Mapping[int, int]) -> str | None:

@@ -32,7 +32,7 @@ from registry.listing import (
 )
 from registry.models import HEALTH_CONDITIONS, THEMES, OrganisationKind, ProjectStatus
 from registry.validation import doi_name, web_address
-from website.clock import local_today
+from website.clock import local_today, start_of_local_day
 from website.extensions import db
 from website.http_cache import make_etag, not_modified, with_validators
 
@@ -93,7 +93,8 @@ def validators(*parts: object, daily: bool = False, searched: bool = False,
 
     ``daily`` marks responses that depend on today's date (overdue results, objection
     windows): their ETag includes the day and their Last-Modified is at least the start of
-    today (UTC), so a copy from yesterday is never answered "not modified".
+    today in France (``clock.start_of_local_day``), so a copy from yesterday is never answered
+    "not modified".
 
     ``searched`` marks responses built from a search: they also follow the index's version
     (``search.index_version``: a token and a moment, one small file read), which changes
@@ -108,7 +109,7 @@ def validators(*parts: object, daily: bool = False, searched: bool = False,
     changed = service.last_change(db.session)
     today = _today()
     if daily:
-        start = datetime(today.year, today.month, today.day, tzinfo=UTC)
+        start = start_of_local_day(today)
         changed = max(changed, start) if changed else start
     index = ""
     if searched:

@@ -8,7 +8,7 @@ Every package takes "today" from here, so they all agree on which day it is.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 SITE_TIME_ZONE_NAME = "Europe/Paris"
@@ -30,3 +30,9 @@ def local_date(moment: datetime) -> date:
 def local_today(now: datetime | None = None) -> date:
     """Today's date in the site's time zone (``now`` for tests and batch runs)."""
     return local_date(now or utcnow())
+
+
+def start_of_local_day(day: date) -> datetime:
+    """The instant, in UTC, at which ``day`` begins in the site's time zone (23:00 or 22:00
+    UTC the day before): never later than now while ``day`` is today in France."""
+    return datetime.combine(day, time(), SITE_TIME_ZONE).astimezone(UTC)

@@ -251,12 +251,14 @@ def test_overdue_follows_the_calendar_without_reindexing(client, register, froze
 def test_date_dependent_pages_change_last_modified_each_day(client, register, frozen_today):
     frozen_today(date(2030, 5, 1))
     first = client.get("/projets/HDH-2021-0003")
-    assert first.headers["Last-Modified"] == "Wed, 01 May 2030 00:00:00 GMT"
+    # The day starts at midnight in Paris (22:00 UTC the day before in summer): never a
+    # Last-Modified later than the response's own date, even just after midnight in France.
+    assert first.headers["Last-Modified"] == "Tue, 30 Apr 2030 22:00:00 GMT"
     frozen_today(date(2030, 5, 2))
     later = client.get("/projets/HDH-2021-0003",
                        headers={"If-Modified-Since": first.headers["Last-Modified"]})
     assert later.status_code == 200
-    assert later.headers["Last-Modified"] == "Thu, 02 May 2030 00:00:00 GMT"
+    assert later.headers["Last-Modified"] == "Wed, 01 May 2030 22:00:00 GMT"
     assert later.headers["ETag"] != first.headers["ETag"]
     # a page that does not depend on the date keeps its validators
     source = client.get("/sources/DCIR")
@@ -730,6 +732,10 @@ def test_a_stored_non_web_address_is_never_a_link(app, client, register):
     html = client.get("/projets/HDH-2021-0004").get_data(as_text=True)
     assert "Dépression : résultats" in html
     assert "javascript:" not in html
+    # Nor is it handed on as one in the open data, where another site may render it.
+    for path in ("/projets.csv", "/projets.json", "/api/v1/projects/HDH-2021-0004"):
+        body = client.get(path).get_data(as_text=True)
+        assert "HDH-2021-0004" in body and "javascript:" not in body, path
 
 
 def test_the_search_length_limit_is_one_number(client, register):
