@@ -46,28 +46,41 @@ def test_the_watch_records_every_form_of_an_identity():
     assert len(watch.values) == 9
 
 
-@pytest.mark.parametrize("leak", ["285037505612317", "Zorglubienne", "14 mars 1985"])
-def test_the_watch_finds_a_leak_in_a_log_a_table_or_a_database_file(leak):
-    # Planted outside pytest's temporary folder, which the whole-run search reads.
-    with tempfile.TemporaryDirectory() as folder:
-        _find_planted(Path(folder), leak)
+def test_the_first_of_the_month_is_recorded_as_the_site_writes_it():
+    watch = PersonalDataWatch()
+    watch.record_form({**IDENTITY, "birth_day": "1"})
+    assert {"1er mars 1985", "1 mars 1985", "1 March 1985"} <= set(watch.values)
 
 
-def _find_planted(tmp_path: Path, leak: str) -> None:
+LEAKS = ["285037505612317", "2850375056123", "Zorglubienne", "14 mars 1985", "14/03/1985"]
+
+
+@pytest.mark.parametrize("leak", LEAKS)
+@pytest.mark.parametrize("place", ["log", "table", "database file"])
+def test_the_watch_finds_a_leak_wherever_it_is(place, leak):
     watch = PersonalDataWatch()
     watch.record_form(IDENTITY)
-    watch.add("a log", '{"message": "request", "path": "/opposition"}')
-    watch.add_rows("a table", [(1, b"\x00sealed", "2026-11-30")])
-    database = tmp_path / "db.sqlite3"
-    with sqlite3.connect(database) as connection:
-        connection.execute("CREATE TABLE t (v TEXT)")
-        connection.execute("INSERT INTO t VALUES (?)", (f"x{leak}x",))
-    (tmp_path / "search").mkdir()
-    (tmp_path / "search" / "index.seg").write_text(leak)  # the public index is not searched
-    watch.add_files(tmp_path)
-    findings = watch.findings()
+    watch.add("a clean log", '{"message": "request", "path": "/opposition"}')
+    watch.add_rows("a clean table", [(1, b"\x00sealed", "2026-11-30")])
+    # Files are planted outside pytest's temporary folder, which the whole-run search reads.
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "search").mkdir()
+        (folder / "search" / "index.seg").write_text(leak)  # the public index is not searched
+        if place == "log":
+            watch.add("the log", f'{{"message": "filing for {leak}"}}')
+        elif place == "table":
+            watch.add_rows("the table", [(2, leak.encode(), "2026-11-30")])
+        else:
+            with sqlite3.connect(folder / "db.sqlite3") as connection:
+                connection.execute("CREATE TABLE t (v TEXT)")
+                connection.execute("INSERT INTO t VALUES (?)", (f"x{leak}x",))
+        watch.add_files(folder)
+        expected = {"log": "the log", "table": "the table",
+                    "database file": str(folder / "db.sqlite3")}[place]
+        findings = watch.findings()
     assert leak in {f.value for f in findings}
-    assert {f.where for f in findings} == {str(database)}
+    assert {f.where for f in findings} == {expected}
 
 
 def test_an_e_mail_address_is_not_a_leak():
