@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import uuid
 from collections import Counter
@@ -516,10 +517,58 @@ def is_erased(objection: Objection) -> bool:
     return objection.pseudonym == ERASED
 
 
+ERASED_REFERENCE = "[demande effacée]"  #: what other rows say instead of an erased reference
+
+
+def _primary_for(session: Session, filing: Objection, pseudonyms: set[str],
+                 excluding: set[int]) -> Objection | None:
+    """The person's primary active filing for the scope of ``filing``, if any."""
+    statement = select(Objection).where(
+        Objection.pseudonym.in_(pseudonyms), Objection.scope == filing.scope,
+        Objection.status.in_(list(ACTIVE_STATUSES)), Objection.linked_to_id.is_(None),
+        Objection.id.not_in(excluding))
+    if filing.scope == Scope.PROJECT:
+        statement = statement.where(Objection.project_reference == filing.project_reference)
+    return session.scalars(statement.order_by(Objection.id)).first()
+
+
+def _forget_links_to(session: Session, erased: Objection) -> None:
+    """The person's other filings must not name the erased one, or its row could still be tied
+    to their pseudonym: filings linked to it (a rejected or withdrawn repeat filing) are linked
+    to the person's objection in force instead (a pending withdrawal review then names that
+    one), or to nothing when none is in force; an active filing still linked to it (none
+    should be) becomes the primary one when there is no other. Its reference is replaced in
+    other filings' audit details (``became_primary after=…``, ``withdrawal_review_requested
+    primary=…``), rejection reasons and mails."""
+    pattern = re.compile(re.escape(erased.reference), re.IGNORECASE)
+    dependants = list(session.scalars(select(Objection).where(
+        Objection.linked_to_id == erased.id).order_by(Objection.id)))
+    for dependant in dependants:
+        dependant.linked_to = _primary_for(session, dependant,
+                                           {erased.pseudonym, dependant.pseudonym},
+                                           {erased.id, dependant.id})
+        session.flush()  # the next dependant sees the primary this one may have become
+    for event in session.scalars(select(ObjectionEvent).where(
+            ObjectionEvent.objection_id != erased.id,
+            ObjectionEvent.detail.icontains(erased.reference))):
+        event.detail = pattern.sub(ERASED_REFERENCE, event.detail)
+    for other in session.scalars(select(Objection).where(
+            Objection.id != erased.id, Objection.rejection_reason.icontains(erased.reference))):
+        other.rejection_reason = pattern.sub(ERASED_REFERENCE, other.rejection_reason)
+    for outbox in session.scalars(select(OutboxMail).where(
+            OutboxMail.objection_id != erased.id,
+            OutboxMail.subject.icontains(erased.reference)
+            | OutboxMail.body.icontains(erased.reference))):
+        outbox.subject = pattern.sub(ERASED_REFERENCE, outbox.subject)
+        outbox.body = pattern.sub(ERASED_REFERENCE, outbox.body)
+
+
 def _erase(session: Session, objection: Objection, now: datetime) -> None:
     """Forget everything that ties a filing to a person, keeping the coarse facts the public
     statistics count (month filed, age band, sex, scope) so the figures do not move. The
-    reference stays, with one ``erased`` event, so staff can tell a filer what happened."""
+    reference stays, with one ``erased`` event, so staff can tell a filer what happened; no
+    other row names it or points at it any more."""
+    _forget_links_to(session, objection)  # before the pseudonym goes: it finds the primary
     purge_identity(objection)
     objection.pseudonym, objection.pseudonym_key_id = ERASED, ""
     objection.email_sealed = b""
@@ -527,6 +576,7 @@ def _erase(session: Session, objection: Objection, now: datetime) -> None:
     # No code opens it any more; a look-up costs an Argon2 check like any other.
     objection.followup_hash = _HASHER.hash(secrets.token_urlsafe(24))
     objection.linked_to = None  # which filings were the same person's
+    objection.rejection_reason = ""  # staff's words may name the person's other filings
     objection.failed_lookups, objection.locked_until = 0, None
     objection.events.clear()  # their details name the person's other filings
     session.execute(delete(OutboxMail).where(OutboxMail.objection_id == objection.id))

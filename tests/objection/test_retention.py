@@ -111,3 +111,51 @@ def test_the_daily_purge_erases_and_says_when_a_review_holds_an_erasure(app):
         kept = db.session.get(Objection, linked.objection.id)
         assert not service.is_erased(kept) and kept.linked_to_id == first.objection.id
         assert service.is_erased(db.session.get(Objection, lone.objection.id))
+
+
+def _other_rows(erased_id: int) -> tuple[str, set[int | None]]:
+    """Every value of every objection table outside the erased filing's own row, as text, and
+    every objection id those rows point at."""
+    texts, pointers = [], set()
+    for model, own in ((Objection, Objection.id), (ObjectionEvent, ObjectionEvent.objection_id),
+                       (OutboxMail, OutboxMail.objection_id)):
+        columns = [c.key for c in inspect(model).mapper.column_attrs]
+        for row in db.session.scalars(select(model).where(own != erased_id)):
+            texts.extend(repr(getattr(row, name)) for name in columns)
+            pointers.add(row.linked_to_id if model is Objection else row.objection_id)
+    return "\n".join(texts), pointers
+
+
+def test_no_other_filing_of_the_person_still_points_at_an_erased_one(app):
+    """The person's other filings named the erased one (became_primary after=…, a linked
+    filing's link and its withdrawal_review_requested primary=…, a staff reason quoting it):
+    after the erasure nothing ties the erased row to the person's pseudonym any more, and the
+    objection still in force stays correct."""
+    with app.app_context():
+        first = _file()
+        heir = _file(token="t2", email="heir@exemple.fr")
+        reviewed = _file(token="t3", email="reviewed@exemple.fr")
+        duplicate = _file(token="t4", email="duplicate@exemple.fr")
+        db.session.commit()
+        reference, first_id = first.objection.reference, first.objection.id
+        service.withdraw(db.session, reviewed.objection, by="citizen:web", now=WITHDRAWN)
+        service.change_status(db.session, duplicate.objection, ObjectionStatus.REJECTED,
+                              by="staff:test", reason=f"doublon de {reference.lower()}",
+                              now=WITHDRAWN)
+        service.withdraw(db.session, first.objection, by="citizen:web", now=WITHDRAWN)
+        db.session.commit()
+        assert heir.objection.linked_to_id is None  # took over from the first filing
+        assert reference in _other_rows(first_id)[0]
+
+        assert service.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (1, 1)  # one review
+        db.session.commit()
+        assert service.is_erased(db.session.get(Objection, first_id))
+        texts, pointers = _other_rows(first_id)
+        assert reference not in texts.upper() and first_id not in pointers
+        # the objection in force is untouched; the pending review names it instead
+        heir = db.session.get(Objection, heir.objection.id)
+        assert heir.status == ObjectionStatus.RECEIVED and heir.linked_to_id is None
+        assert db.session.get(Objection, reviewed.objection.id).linked_to_id == heir.id
+        assert db.session.get(Objection, duplicate.objection.id).linked_to_id == heir.id
+        [item] = service.filings_to_review(db.session, now=A_YEAR_AFTER)
+        assert f"liée à {heir.reference}" in item.reason
