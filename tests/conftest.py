@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests.personal_data import WATCH
@@ -117,14 +116,13 @@ def _empty_tables(url: str) -> None:
     engine.dispose()
 
 
-class RecordingClient(FlaskClient):
-    """The test client, recording every identity a test submits (see tests/personal_data.py)."""
+def _record_identity() -> None:
+    """Every identity a test app receives, through the test client or a browser driving the live
+    server, goes to the personal-data watch (tests/personal_data.py)."""
+    from flask import request
 
-    def open(self, *args, **kwargs):
-        data = kwargs.get("data")
-        if isinstance(data, dict) and "nir" in data:
-            WATCH.record_form(data)
-        return super().open(*args, **kwargs)
+    if request.method == "POST" and "nir" in request.form:
+        WATCH.record_form(request.form.to_dict())
 
 
 def make_test_app(database_url: str, instance: Path, **overrides):
@@ -138,7 +136,7 @@ def make_test_app(database_url: str, instance: Path, **overrides):
     }
     config.update(overrides)
     application = create_app(config)
-    application.test_client_class = RecordingClient
+    application.before_request_funcs.setdefault(None, []).insert(0, _record_identity)
     return application
 
 

@@ -1,6 +1,7 @@
 """A watch over the whole test run: no NIR, name or birth date may end up in clear anywhere.
 
-Every identity a test submits through the objection form (through the test client) is recorded.
+Every identity a test app receives in an objection form (from the test client or from a browser
+driving the live server) is recorded.
 Everything the site could have written while the suite ran is collected: every test's captured
 logs and output (the records' raw messages, before the JSON formatter masks anything, so code
 that relies on the mask is caught too), the rows of every table the objection package owns
