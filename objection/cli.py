@@ -15,8 +15,10 @@ outbox_cli = AppGroup("outbox", help="Les courriels en attente d'envoi.")
 @objection_cli.command("purge")
 def purge() -> None:
     """Delete the encrypted identities and documents no review needs any more, and erase
-    filings withdrawn a year ago or more (run daily). Exits 1 when a pending withdrawal review
-    holds an erasure."""
+    filings withdrawn a year ago or more (run daily). An erasure held by a pending withdrawal
+    review is reported, not a failure: nothing can clear that review until the staff
+    back-office exists, and the daily run must not fail forever (``flask objection reviews``
+    lists them). Only a real failure exits non-zero."""
     from objection.service import erase_withdrawn, purge_reviewed
 
     identities, documents = purge_reviewed(db.session)
@@ -27,10 +29,9 @@ def purge() -> None:
     click.echo(f"{erased} demande(s) retirée(s) depuis un an ou plus effacée(s) (seuls restent "
                "le mois, la tranche d'âge et le sexe pour les statistiques).")
     if held:
-        click.echo(f"{held} demande(s) retirée(s) depuis un an ou plus attendent la revue de "
-                   "leur retrait avant d'être effacées : voir « flask objection reviews ».",
-                   err=True)
-        raise SystemExit(1)
+        click.echo(f"{len(held)} demande(s) retirée(s) depuis un an ou plus attendent la revue "
+                   "de leur retrait avant d'être effacées (voir « flask objection reviews ») : "
+                   + ", ".join(held))
 
 
 @objection_cli.command("reviews")

@@ -584,15 +584,15 @@ def _erase(session: Session, objection: Objection, now: datetime) -> None:
            detail=f"withdrawn more than {KEPT_AFTER_WITHDRAWAL_MONTHS} months ago")
 
 
-def erase_withdrawn(session: Session, *, now: datetime | None = None) -> tuple[int, int]:
+def erase_withdrawn(session: Session, *, now: datetime | None = None) -> tuple[int, list[str]]:
     """Erase filings withdrawn a year ago or more (by the calendar in France), as the form and
     the privacy page promise: pseudonym, e-mail address, follow-up code, links to the person's
     other filings, audit details and mails. A filing whose withdrawal staff have yet to review
-    is held (the review needs its link to the person's objection) and counted, so the operator
-    sees that a promise is late. Returns (erased, held)."""
+    is held (the review needs its link to the person's objection) and its reference returned,
+    so the operator sees that a promise is late. Returns (erased, references held)."""
     now = now or utcnow()
     today = local_date(now)
-    erased = held = 0
+    erased, held = 0, []
     candidates = session.scalars(select(Objection).where(
         Objection.status == ObjectionStatus.WITHDRAWN, Objection.pseudonym != ERASED,
         # twelve calendar months are never less than 364 days, whatever the time of day
@@ -602,7 +602,7 @@ def erase_withdrawn(session: Session, *, now: datetime | None = None) -> tuple[i
         if add_months(withdrawn_on, KEPT_AFTER_WITHDRAWAL_MONTHS) > today:
             continue
         if objection.withdrawal_review:
-            held += 1
+            held.append(objection.reference)
             continue
         _erase(session, objection, now)
         erased += 1
