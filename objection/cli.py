@@ -26,8 +26,10 @@ def purge() -> None:
     db.session.commit()
     click.echo(f"{identities} identité(s) effacée(s), {documents} document(s) abandonné(s) "
                "supprimé(s).")
-    click.echo(f"{erased} demande(s) retirée(s) depuis un an ou plus effacée(s) (seuls restent "
-               "le mois, la tranche d'âge et le sexe pour les statistiques).")
+    click.echo(f"{erased} demande(s) retirée(s) depuis un an ou plus effacée(s) : pseudonyme, "
+               "adresse, identité, code de suivi, liens, historique et courriels ; restent la "
+               "référence, le statut, les dates, la portée, le projet, le déposant, le canal, "
+               "la langue et, pour les statistiques, le mois, la tranche d'âge et le sexe.")
     if held:
         click.echo(f"{len(held)} demande(s) retirée(s) depuis un an ou plus attendent la revue "
                    "de leur retrait avant d'être effacées (voir « flask objection reviews ») : "

@@ -105,6 +105,10 @@ def test_the_daily_purge_erases_and_names_the_filings_a_review_holds(app, monkey
         assert linked.objection.withdrawal_review and first.objection.linked_to_id is None
     result = runner.invoke(args=["objection", "purge"])
     assert "1 demande(s) retirée(s) depuis un an ou plus effacée(s)" in result.output
+    # what it says stays is what stays (docs/objection.md), not only the statistics' facts
+    assert ("restent la référence, le statut, les dates, la portée, le projet, le déposant, "
+            "le canal, la langue et, pour les statistiques, le mois, la tranche d'âge et le "
+            "sexe") in result.output
     # the linked filing's withdrawal still awaits staff: held, and the operator is told which
     assert result.exit_code == 0, result.output
     assert "1 demande(s) retirée(s) depuis un an ou plus attendent la revue" in result.output
