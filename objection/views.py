@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
 from objection import mail, service
@@ -106,19 +107,29 @@ def _render_form(form: ObjectionForm | None = None, token: str | None = None,
     return no_store(response)
 
 
+class DocumentTooLarge(RequestEntityTooLarge):
+    """The form (the one route that takes a document) was sent with a body over its limit."""
+
+
 @bp.url_value_preprocessor
 def _form_request_limit(endpoint: str | None, _values: dict | None) -> None:
     """Raise this request's body limit for the form (Flask 3.1 ``request.max_content_length``).
     Set here, the earliest hook a blueprint has, because the site's NUL-byte check parses the
-    form in an application ``before_request``, before the view runs."""
+    form in an application ``before_request``, before the view runs. The form is parsed here
+    too, so that a body over the limit is told apart from a 413 on any other route."""
     if endpoint == "objection.review" and request.method == "POST":
         request.max_content_length = FORM_MAX_REQUEST_BYTES
+        try:
+            request.form  # noqa: B018 -- parsed (and kept) now, to catch its 413 here
+        except RequestEntityTooLarge as error:
+            raise DocumentTooLarge() from error
 
 
-@bp.errorhandler(413)
+@bp.errorhandler(DocumentTooLarge)
 def _too_large(_error):
     """Past the form's limit the body is not read, so the form cannot be shown again: a page
-    that says what the limit is and how to go back to the answers."""
+    that says what the limit is and how to go back to the answers. Only for the form: any other
+    413 (a route without a document) gets the site's generic page (``website.errors``)."""
     return no_store(make_response(render_template(
         "objection/too_large.html", max_mb=MAX_DOCUMENT_BYTES // 2**20), 413))
 

@@ -580,3 +580,19 @@ def test_a_filing_for_a_child_sent_twice_gives_the_same_receipt(app, client):
     assert first.status_code == again.status_code == 303
     assert first.headers["Location"] == again.headers["Location"]
     assert _count(app) == 1
+
+
+@pytest.mark.parametrize(("prefix", "title", "form_page"), [
+    ("", "Envoi trop lourd", "Le document joint est trop lourd"),
+    ("/en", "Upload too large", "The attached document is too large"),
+])
+@pytest.mark.parametrize("path", ["/opposition/envoyer", "/opposition/suivi"])
+def test_routes_without_a_document_answer_the_sites_own_413_page(app, client, prefix, title,
+                                                                 form_page, path):
+    """Only the form takes a document: a body too big for another objection route gets the
+    site's generic page, not one about an attached document."""
+    app.config["MAX_CONTENT_LENGTH"] = 1000  # the site's limit, lowered to keep the test fast
+    response = client.post(f"{prefix}{path}", data={"reference": "x" * 5000})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert f"<h1>{title}</h1>" in html and form_page not in html
