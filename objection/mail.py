@@ -7,7 +7,9 @@ whether the person had already objected.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import smtplib
 import ssl
 import uuid
@@ -118,6 +120,22 @@ def _message(app: Flask, mail: OutboxMail, recipient: str) -> EmailMessage:
     return message
 
 
+@functools.lru_cache(maxsize=8)
+def _tls_context_for(_cert_file: str | None, _cert_dir: str | None) -> ssl.SSLContext:
+    # OpenSSL reads SSL_CERT_FILE / SSL_CERT_DIR when the context loads the default
+    # authorities; the arguments only key the cache on them.
+    return ssl.create_default_context()
+
+
+def tls_context() -> ssl.SSLContext:
+    """The context STARTTLS checks the server's certificate and host name with. Loading the
+    system's authorities takes milliseconds and every filing sends its receipt at once, so it
+    is built on the first mail and reused by the process; it is keyed by ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR``, so settings made before a send are honoured. (A CA file changed in place
+    is read again when the process restarts.)"""
+    return _tls_context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
 def _deliver(app: Flask, message: EmailMessage) -> None:
     if not app.config.get("MAIL_SERVER"):
         folder = Path(app.config["MAIL_OUTBOX_DIR"])
@@ -130,7 +148,7 @@ def _deliver(app: Flask, message: EmailMessage) -> None:
         if app.config.get("MAIL_USE_TLS"):
             # Without a context, starttls() encrypts but checks neither the certificate nor the
             # host name: anyone on the path could pose as the mail server and read the mails.
-            smtp.starttls(context=ssl.create_default_context())
+            smtp.starttls(context=tls_context())
         if app.config.get("MAIL_USERNAME"):
             smtp.login(app.config["MAIL_USERNAME"], app.config["MAIL_PASSWORD"])
         smtp.send_message(message)

@@ -443,6 +443,67 @@ def test_starttls_refuses_a_mail_server_whose_certificate_is_not_trusted(configu
     assert len(inbox.messages) == 1
 
 
+class RecordingSMTP:
+    """Stands for the mail server: records the TLS context each connection is given."""
+
+    contexts: list = []
+
+    def __init__(self, *_args, **_kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        return False
+
+    def starttls(self, context):
+        self.contexts.append(context)
+
+    def send_message(self, _message):
+        pass
+
+
+def test_starttls_builds_its_certificate_checks_once_per_process(configured_app, tmp_path,
+                                                                 monkeypatch):
+    """Loading the system's authorities costs milliseconds, and every filing sends its receipt
+    at once: the context is built on the first mail and reused, yet an SSL_CERT_FILE set
+    afterwards is still honoured (a new context for those settings)."""
+    import smtplib
+    import ssl
+
+    from objection import mail as outbox
+
+    built = []
+    real = ssl.create_default_context
+
+    def counting(*args, **kwargs):
+        built.append(real(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    monkeypatch.setattr(smtplib, "SMTP", RecordingSMTP)
+    monkeypatch.setattr(RecordingSMTP, "contexts", [])
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    outbox._tls_context_for.cache_clear()  # whatever an earlier test built in this process
+    try:
+        app = configured_app(MAIL_SERVER="mail.test", MAIL_PORT=25, MAIL_USE_TLS=True)
+        for _ in range(3):
+            _file(app.test_client())  # each receipt is sent right after its filing
+        assert len(RecordingSMTP.contexts) == 3 and len(built) == 1
+        assert all(context is built[0] for context in RecordingSMTP.contexts)
+        assert built[0].verify_mode == ssl.CERT_REQUIRED and built[0].check_hostname
+        cert_path, _ = _self_signed_certificate(tmp_path)
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_path))
+        _file(app.test_client())
+        assert len(built) == 2 and RecordingSMTP.contexts[-1] is built[1]
+    finally:
+        outbox._tls_context_for.cache_clear()
+    with app.app_context():
+        assert all(m.sent_at for m in db.session.scalars(select(OutboxMail)))
+
+
 def test_one_unreadable_mail_does_not_stop_the_others(app, client):
     from objection.mail import MAX_ATTEMPTS, send_pending
 
