@@ -38,7 +38,7 @@ from objection.models import (
 )
 from objection.pseudonym import KeyConfigError, keyring, sealer
 from registry.service import add_months
-from website.clock import local_date, utcnow
+from website.clock import local_date, start_of_local_day, utcnow
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CHECK_SYMBOLS = ALPHABET + "*~$=U"
@@ -565,7 +565,8 @@ def _forget_links_to(session: Session, erased: Objection) -> None:
 
 def _erase(session: Session, objection: Objection, now: datetime) -> None:
     """Forget everything that ties a filing to a person, keeping the coarse facts the public
-    statistics count (month filed, age band, sex, scope) so the figures do not move. The
+    statistics count (month filed, age band, sex, scope) so the figures do not move; its dates
+    become the start of the month filed. The
     reference stays, with one ``erased`` event, so staff can tell a filer what happened; no
     other row names it or points at it any more."""
     _forget_links_to(session, objection)  # before the pseudonym goes: it finds the primary
@@ -578,6 +579,12 @@ def _erase(session: Session, objection: Objection, now: datetime) -> None:
     objection.linked_to = None  # which filings were the same person's
     objection.rejection_reason = ""  # staff's words may name the person's other filings
     objection.failed_lookups, objection.locked_until = 0, None
+    # Exact times would tie it to the person's other filings too (the next one took over at
+    # the very moment of this withdrawal): only the month filed stays, as in the statistics.
+    month_start = date.fromisoformat(f"{objection.month_filed}-01")
+    objection.created_at = objection.effective_from = objection.status_changed_at = \
+        start_of_local_day(month_start)
+    objection.answer_due_on = add_months(month_start, 1)
     objection.events.clear()  # their details name the person's other filings
     session.execute(delete(OutboxMail).where(OutboxMail.objection_id == objection.id))
     _event(objection, "erased", by="system", now=now,

@@ -3,7 +3,8 @@ the privacy page promise, and the public statistics do not move."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, inspect, select
 
@@ -11,6 +12,7 @@ from objection import service
 from objection.identity import parse_nir
 from objection.models import Filer, Objection, ObjectionEvent, ObjectionStatus, OutboxMail, Scope
 from objection.pseudonym import keyring
+from registry.service import add_months
 from tests.objection.factories import make_nir
 from website.extensions import db
 
@@ -168,6 +170,13 @@ def test_no_other_filing_of_the_person_still_points_at_an_erased_one(app):
         assert service.is_erased(db.session.get(Objection, first_id))
         texts, pointers = _other_rows(first_id)
         assert reference not in texts.upper() and first_id not in pointers
+        # nor do its times: the heir took over at the exact moment of its withdrawal
+        erased = db.session.get(Objection, first_id)
+        month_start = datetime.combine(date.fromisoformat(erased.month_filed + "-01"), time(),
+                                       ZoneInfo("Europe/Paris"))
+        assert erased.created_at == erased.effective_from == erased.status_changed_at
+        assert erased.created_at == month_start
+        assert erased.answer_due_on == add_months(month_start.date(), 1)
         # the objection in force is untouched; the pending review names it instead
         heir = db.session.get(Objection, heir.objection.id)
         assert heir.status == ObjectionStatus.RECEIVED and heir.linked_to_id is None
