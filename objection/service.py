@@ -14,6 +14,7 @@ import re
 import secrets
 import uuid
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -170,10 +171,19 @@ def find_filing(session: Session, *, form_token: str, nir: Nir, scope: str,
 def active_objection(session: Session, nir: Nir, scope: Scope,
                      project_reference: str | None) -> Objection | None:
     """The person's primary active filing for this scope, whatever key made its pseudonym."""
-    pseudonyms = [p for _, p in keyring().candidates(nir.value)]
+    pseudonyms = {p for _, p in keyring().candidates(nir.value)}
+    return _primary_among(session, pseudonyms, scope, project_reference)
+
+
+def _primary_among(session: Session, pseudonyms: set[str], scope: Scope,
+                   project_reference: str | None,
+                   excluding: Collection[int] = ()) -> Objection | None:
+    """The oldest active, unlinked filing for this scope under one of ``pseudonyms``."""
     statement = select(Objection).where(
         Objection.pseudonym.in_(pseudonyms), Objection.scope == scope,
         Objection.status.in_(list(ACTIVE_STATUSES)), Objection.linked_to_id.is_(None))
+    if excluding:
+        statement = statement.where(Objection.id.not_in(excluding))
     if scope == Scope.PROJECT:
         statement = statement.where(Objection.project_reference == project_reference)
     return session.scalars(statement.order_by(Objection.id)).first()
@@ -520,18 +530,6 @@ def is_erased(objection: Objection) -> bool:
 ERASED_REFERENCE = "[demande effacée]"  #: what other rows say instead of an erased reference
 
 
-def _primary_for(session: Session, filing: Objection, pseudonyms: set[str],
-                 excluding: set[int]) -> Objection | None:
-    """The person's primary active filing for the scope of ``filing``, if any."""
-    statement = select(Objection).where(
-        Objection.pseudonym.in_(pseudonyms), Objection.scope == filing.scope,
-        Objection.status.in_(list(ACTIVE_STATUSES)), Objection.linked_to_id.is_(None),
-        Objection.id.not_in(excluding))
-    if filing.scope == Scope.PROJECT:
-        statement = statement.where(Objection.project_reference == filing.project_reference)
-    return session.scalars(statement.order_by(Objection.id)).first()
-
-
 def _forget_links_to(session: Session, erased: Objection) -> None:
     """The person's other filings must not name the erased one, or its row could still be tied
     to their pseudonym: filings linked to it (a rejected or withdrawn repeat filing) are linked
@@ -544,9 +542,9 @@ def _forget_links_to(session: Session, erased: Objection) -> None:
     dependants = list(session.scalars(select(Objection).where(
         Objection.linked_to_id == erased.id).order_by(Objection.id)))
     for dependant in dependants:
-        dependant.linked_to = _primary_for(session, dependant,
-                                           {erased.pseudonym, dependant.pseudonym},
-                                           {erased.id, dependant.id})
+        dependant.linked_to = _primary_among(
+            session, {erased.pseudonym, dependant.pseudonym}, dependant.scope,
+            dependant.project_reference, excluding={erased.id, dependant.id})
         session.flush()  # the next dependant sees the primary this one may have become
     for event in session.scalars(select(ObjectionEvent).where(
             ObjectionEvent.objection_id != erased.id,
@@ -566,9 +564,8 @@ def _forget_links_to(session: Session, erased: Objection) -> None:
 def _erase(session: Session, objection: Objection, now: datetime) -> None:
     """Forget everything that ties a filing to a person, keeping the coarse facts the public
     statistics count (month filed, age band, sex, scope) so the figures do not move; its dates
-    become the start of the month filed. The
-    reference stays, with one ``erased`` event, so staff can tell a filer what happened; no
-    other row names it or points at it any more."""
+    become the start of the month filed. The reference stays, with one ``erased`` event, so
+    staff can tell a filer what happened; no other row names it or points at it any more."""
     _forget_links_to(session, objection)  # before the pseudonym goes: it finds the primary
     purge_identity(objection)
     objection.pseudonym, objection.pseudonym_key_id = ERASED, ""

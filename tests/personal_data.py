@@ -20,17 +20,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from babel.dates import format_date
+
 from objection.identity import normalise
 
 # Shorter names ("Li", "X") would be found by chance in unrelated text: they prove nothing.
 MIN_NAME_LENGTH = 4
-# Whoosh's index holds only the public register (and is rebuilt in many tests); a file larger
-# than this is not one the suite writes (the session's SQLite database is a few MB): it is read
-# all the same, but a test that writes such files should say why they cannot hold identities.
+# Whoosh's index holds only the public register (and is rebuilt in many tests).
 SKIPPED_FOLDERS = {"search"}
-
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-             "septembre", "octobre", "novembre", "décembre")
 
 
 @dataclass
@@ -72,11 +69,10 @@ class PersonalDataWatch:
                         int(text("birth_day")))
         except (ValueError, OverflowError):
             return
-        day = "1er" if born.day == 1 else str(born.day)  # as website.i18n.format_date writes it
-        for written in (born.isoformat(), f"{born:%d/%m/%Y}",
-                        f"{day} {MONTHS_FR[born.month - 1]} {born.year}",
-                        f"{born.day} {MONTHS_FR[born.month - 1]} {born.year}",
-                        f"{born.day} {born:%B %Y}"):
+        french, english = (format_date(born, "long", locale=locale)
+                           for locale in ("fr_FR", "en_GB"))
+        first = french.replace("1 ", "1er ", 1) if born.day == 1 else french  # i18n.format_date
+        for written in (born.isoformat(), f"{born:%d/%m/%Y}", french, first, english):
             self.values.setdefault(written, "birth date")
 
     # ------------------------------------------------------------------ where it must not be
