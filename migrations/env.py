@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from website.database import Base, import_models, make_engine
+from core.database import Base, make_engine
+from website.tables import import_models
 
 import_models()  # fills Base.metadata for autogenerate
 

@@ -17,10 +17,11 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
+from core.database import Base, make_engine
+from core.migrations import alembic_config
 from tests.personal_data import WATCH
 from website.app import create_app
-from website.cli import alembic_config
-from website.database import Base, import_models, make_engine
+from website.tables import import_models
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'

@@ -7,10 +7,28 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from core import errors, i18n, logs, migrations, security
+from core.config import PROJECT_ROOT, build_config
+from core.extensions import babel, csrf, db, limiter
 from website import cli as website_cli
-from website import errors, i18n, logs, security
-from website.config import build_config
-from website.extensions import babel, csrf, db, limiter
+
+# The packages the site is made of, in the order their catalogues are merged (a later one's
+# translation of the same French string wins).
+PACKAGES = ("website", "registry", "objection")
+
+
+def build_site_config(overrides: dict[str, Any] | None = None,
+                      environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The settings of the site: ``core.config.build_config`` with every package's check of
+    its own settings (pseudonym and identity keys, the search backend)."""
+    from objection.pseudonym import check_config as check_objection_keys
+    from registry.search import check_config as check_search
+
+    settings = build_config(overrides, environ, checks=(check_objection_keys, check_search))
+    if not settings.get("BABEL_TRANSLATION_DIRECTORIES"):
+        settings["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
+            str(PROJECT_ROOT / "translations" / package) for package in PACKAGES)
+    return settings
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -20,7 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     set-up steps (``make run``), never run here.
     """
     app = Flask(__name__, instance_relative_config=False)
-    app.config.from_mapping(build_config(config))
+    app.config.from_mapping(build_site_config(config))
     app.instance_path = app.config["INSTANCE_DIR"]
 
     logs.init_app(app)
@@ -45,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from objection import cli as objection_cli
     from registry import cli as registry_cli
 
+    migrations.init_app(app)
     website_cli.init_app(app)
     registry_cli.init_app(app)
     objection_cli.init_app(app)
@@ -61,7 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_template_helpers(app: Flask) -> None:
     """Date and number formatting for templates, in the page's formatting locale (en_GB for
-    English pages: see ``website.i18n.FORMATTING_LOCALES``)."""
+    English pages: see ``core.i18n.FORMATTING_LOCALES``)."""
     import flask_babel
     from flask_babel import force_locale
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
+from core.database import schema_problem
+from core.extensions import db
+from core.i18n import current_lang
 from website.content import GLOSSARY_SLUG, SECTIONS, ContentLibrary, load_library, rendered
-from website.database import schema_problem
-from website.extensions import db
-from website.i18n import current_lang
 
 bp = Blueprint("site", __name__)
 

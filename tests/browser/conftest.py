@@ -16,8 +16,8 @@ import pytest
 from alembic import command
 from werkzeug.serving import make_server
 
+from core.migrations import alembic_config
 from tests.conftest import IN_CI, make_test_app
-from website.cli import alembic_config
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 
-from website.cli import alembic_config
+from core.migrations import alembic_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

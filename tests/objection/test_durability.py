@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from werkzeug.datastructures import MultiDict
 
+from core.extensions import db
 from objection.forms import FIELDS, ObjectionForm
-from website.extensions import db
 
 
 def test_every_connection_commits_durably(app, database_url):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from core.extensions import db
 from objection.models import Objection, ObjectionEvent, OutboxMail
 from tests.conftest import make_test_app
 from tests.objection.factories import (
@@ -24,7 +25,6 @@ from tests.objection.factories import (
     multipart,
 )
 from tests.registry.factories import make_project
-from website.extensions import db
 
 
 def _review(client, prefix="", files=None, values=None, **changes):
@@ -70,7 +70,7 @@ def test_each_error_has_its_message_and_input_is_kept(client, changes, field, me
 
 
 def test_future_birth_date(client):
-    from website.clock import local_today
+    from core.clock import local_today
 
     next_year = str(local_today().year + 1)
     body = "2" + next_year[-2:] + "0375056123"

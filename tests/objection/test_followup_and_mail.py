@@ -13,11 +13,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from core.extensions import db
 from objection import service
 from objection.models import Objection, ObjectionStatus, OutboxMail
 from tests.conftest import make_test_app
 from tests.objection.factories import file_through_ui, form_values, hidden
-from website.extensions import db
 
 
 @pytest.fixture

@@ -196,7 +196,7 @@ def test_each_disagreement_is_reported_alone(person, months_later):
 @pytest.mark.parametrize("separator", [" ", ".", "-", "/", "_", "\u00a0", "\u2010", "\u2011",
                                        "\u2013", "\u2014", "\u2212", "\ufe63", "\uff0d"])
 def test_every_separator_the_form_accepts_is_masked_in_logs(separator):
-    from website.logs import mask_identifiers
+    from core.logs import mask_identifiers
 
     nir = _nir().value
     typed = separator.join([nir[0], nir[1:3], nir[3:5], nir[5:7], nir[7:10], nir[10:13],

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, inspect, select
 
+from core.extensions import db
 from objection import service
 from objection.identity import parse_nir
 from objection.models import Filer, Objection, ObjectionEvent, ObjectionStatus, OutboxMail, Scope
 from objection.pseudonym import keyring
 from registry.service import add_months
 from tests.objection.factories import make_nir
-from website.extensions import db
 
 FILED = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
 WITHDRAWN = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)  # 11:00 on 1 December 2025 in Paris

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from core.extensions import db
 from objection import service
 from objection.identity import parse_nir
 from objection.models import Filer, Scope
 from objection.pseudonym import keyring
 from tests.objection.factories import CHILD_NIR_BODY, DISTINCT_NIR_BODY, PDF, make_nir
-from website.extensions import db
 
 
 def _file(body: str, token: str, filer: Filer = Filer.SELF, **extra) -> service.Filing:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from core.extensions import db
 from registry import service
-from website.extensions import db
 
 
 def project_data(reference: str = "HDH-2024-0001", **changes: Any) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import select
 
+from core.extensions import db
 from registry import service
 from registry.catalogue import DATA_SOURCES
 from registry.demo import (
@@ -19,7 +20,6 @@ from registry.demo import (
 from registry.models import Organisation, Project, ProjectStatus
 from registry.search import SearchQuery, get_search_backend
 from tests.registry.factories import TODAY, make_project
-from website.extensions import db
 
 CATALOGUE = {spec["code"]: spec for spec in DATA_SOURCES}
 

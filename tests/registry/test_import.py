@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from core.extensions import db
 from registry.importer import COLUMNS, Row, import_file, import_rows
 from registry.models import Project, ProjectRevision
-from website.extensions import db
 
 HEADER = ("reference;titre;resume;objectif;interet_public;promoteur;promoteur_type;sources;"
           "themes;statut;fin_prevue;intelligence_artificielle")
@@ -141,9 +141,9 @@ def test_dry_run_writes_nothing(app, runner, tmp_path):
 def _register_state(app):
     """Everything an import could change: row counts of every register table, the public
     state of every project, and what the search index holds."""
+    from core.database import Base
     from registry import service
     from registry.search import SearchQuery, get_search_backend
-    from website.database import Base
 
     with app.app_context():
         session = db.session

@@ -13,8 +13,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
+from core.extensions import db
 from tests.registry.factories import finished, make_project
-from website.extensions import db
 
 
 @pytest.fixture

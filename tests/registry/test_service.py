@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import column, func, insert, select, table, text
 from sqlalchemy.exc import IntegrityError
 
+from core.extensions import db
 from registry import service
 from registry.models import Organisation, Project, ProjectRevision
 from tests.registry.factories import TODAY, finished, make_project, project_data
-from website.extensions import db
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from website.clock import local_date, local_today, start_of_local_day
+from core.clock import local_date, local_today, start_of_local_day
 
 
 def test_just_after_midnight_in_paris_is_already_the_next_day():

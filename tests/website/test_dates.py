@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 
 def _render(app, path: str, source: str, **values) -> str:
-    from website.i18n import LANG_ENVIRON_KEY
+    from core.i18n import LANG_ENVIRON_KEY
 
     lang = "en" if path.startswith("/en/") else "fr"  # what the language middleware sets
     with app.test_request_context(path, environ_base={LANG_ENVIRON_KEY: lang}):

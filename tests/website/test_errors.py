@@ -78,7 +78,7 @@ def test_nul_bytes_in_a_form_are_a_clear_400(client):
 @pytest.fixture
 def limited_app(database_url, tmp_path):
     """An app with rate limits on (as in production) and a route limited to 2 per minute."""
-    from website.extensions import limiter
+    from core.extensions import limiter
 
     app = make_test_app(database_url, tmp_path, RATELIMIT_ENABLED=True)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from website.config import DEV_ONLY_MARKER, ENVIRONMENT_VARIABLES, PROJECT_ROOT, DevelopmentConfig
+from core.config import DEV_ONLY_MARKER, ENVIRONMENT_VARIABLES, PROJECT_ROOT, DevelopmentConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text("utf-8")
@@ -51,7 +51,8 @@ def readme_variables() -> dict[str, str]:
 def variables_the_code_reads() -> set[str]:
     names = set(ENVIRONMENT_VARIABLES) | {"APP_ENV"}
     sources = [ROOT / "gunicorn.conf.py", *ROOT.glob("tests/**/*.py"),
-               *ROOT.glob("website/**/*.py"), *ROOT.glob("registry/**/*.py"),
+               *ROOT.glob("core/**/*.py"), *ROOT.glob("website/**/*.py"),
+               *ROOT.glob("registry/**/*.py"),
                *ROOT.glob("objection/**/*.py"), *ROOT.glob("bench/**/*.py")]
     for path in sources:
         if path.name == "test_readme.py":

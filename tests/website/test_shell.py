@@ -7,7 +7,8 @@ import logging
 
 import pytest
 
-from website.config import ConfigError, build_config
+from core.config import ConfigError
+from website.app import build_site_config
 from website.content import render_markdown
 
 PROD_ENV = {
@@ -27,7 +28,7 @@ def test_factory_uses_test_config(app):
 
 
 def test_development_defaults_work_with_no_environment():
-    settings = build_config(environ={})
+    settings = build_site_config(environ={})
     assert settings["APP_ENV"] == "development"
     assert settings["DATABASE_URL"].startswith("sqlite:///")
     assert settings["DATABASE_URL"].endswith("instance/hdh.sqlite3")
@@ -39,7 +40,7 @@ def test_production_refuses_to_start_without_a_setting_it_needs(missing):
     """No silent fallback: no identity key derived from SECRET_KEY, no mail written to disk."""
     environ = {k: v for k, v in PROD_ENV.items() if k != missing}
     with pytest.raises(ConfigError, match=f"missing: {missing}"):
-        build_config(environ=environ)
+        build_site_config(environ=environ)
 
 
 @pytest.mark.parametrize(("name", "value", "reason"), [
@@ -51,14 +52,14 @@ def test_production_refuses_to_start_without_a_setting_it_needs(missing):
 ])
 def test_production_refuses_malformed_settings(name, value, reason):
     with pytest.raises(ConfigError, match=reason):
-        build_config(environ=dict(PROD_ENV, **{name: value}))
+        build_site_config(environ=dict(PROD_ENV, **{name: value}))
 
 
 def test_production_lists_every_problem_at_once():
     environ = dict(PROD_ENV, PSEUDONYM_KEYS="k1:???", SEARCH_BACKEND="nope", SECRET_KEY="court")
     environ.pop("MAIL_SERVER")
     with pytest.raises(ConfigError) as caught:
-        build_config(environ=environ)
+        build_site_config(environ=environ)
     message = str(caught.value)
     for name in ("MAIL_SERVER", "PSEUDONYM_KEYS", "SEARCH_BACKEND", "SECRET_KEY", "README"):
         assert name in message, name
@@ -67,25 +68,25 @@ def test_production_lists_every_problem_at_once():
 def test_production_refuses_development_secret():
     environ = dict(PROD_ENV, SECRET_KEY="dev-only-not-secret-session-key-0123456789")
     with pytest.raises(ConfigError, match="development-only"):
-        build_config(environ=environ)
+        build_site_config(environ=environ)
 
 
 def test_production_starts_with_its_secrets():
-    settings = build_config(environ=PROD_ENV)
+    settings = build_site_config(environ=PROD_ENV)
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert settings["SESSION_COOKIE_HTTPONLY"] is True
     assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
 def test_environment_overrides_profile():
-    settings = build_config(environ={"PROXY_COUNT": "2", "RATELIMIT_ENABLED": "false"})
+    settings = build_site_config(environ={"PROXY_COUNT": "2", "RATELIMIT_ENABLED": "false"})
     assert settings["PROXY_COUNT"] == 2
     assert settings["RATELIMIT_ENABLED"] is False
 
 
 def test_bad_number_in_environment_is_a_clear_error():
     with pytest.raises(ConfigError, match="PROXY_COUNT"):
-        build_config(environ={"PROXY_COUNT": "deux"})
+        build_site_config(environ={"PROXY_COUNT": "deux"})
 
 
 @pytest.mark.parametrize(
@@ -224,8 +225,8 @@ def test_healthz_fails_on_an_unmigrated_database(tmp_path):
 def test_healthz_fails_when_migrations_are_pending(tmp_path):
     from alembic import command
 
+    from core.migrations import alembic_config
     from tests.conftest import make_test_app
-    from website.cli import alembic_config
 
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     command.upgrade(alembic_config(url), "0001_baseline")
@@ -243,8 +244,8 @@ def test_healthz_does_not_hang_on_a_silent_database_server(tmp_path, monkeypatch
     import socket
     import time
 
+    from core import database
     from tests.conftest import make_test_app
-    from website import database
 
     monkeypatch.setattr(database, "POSTGRES_CONNECT_TIMEOUT", 2)  # libpq's minimum
     with socket.socket() as silent:
@@ -263,7 +264,7 @@ def test_sql_parameters_never_reach_errors_or_logs():
     from sqlalchemy import text
     from sqlalchemy.exc import StatementError
 
-    from website.database import make_engine
+    from core.database import make_engine
 
     for url in ("sqlite://", "postgresql://127.0.0.1:9/unreachable"):
         assert make_engine(url).hide_parameters, url
@@ -303,7 +304,7 @@ def test_query_strings_never_reach_the_logs(client, capfd):
     "1 85 05 78 006 084",         # grouped, without its key
 ])
 def test_nir_shaped_values_are_masked_in_logs(nir):
-    from website.logs import mask_identifiers
+    from core.logs import mask_identifiers
 
     masked = mask_identifiers(f"saisie refusée: nir={nir}; suite")
     assert masked == "saisie refusée: nir=[masqué]; suite"
@@ -315,7 +316,7 @@ def test_nir_shaped_values_are_masked_in_logs(nir):
     "le 12/05/2026 à 10:30",
 ])
 def test_log_mask_leaves_other_numbers(harmless):
-    from website.logs import mask_identifiers
+    from core.logs import mask_identifiers
 
     assert mask_identifiers(harmless) == harmless
 

@@ -103,9 +103,9 @@ def gunicorn_logconfig(level: str = "info") -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "website.logs.JsonLinesFormatter"}},
+        "formatters": {"json": {"()": "core.logs.JsonLinesFormatter"}},
         "handlers": {
-            "json_stderr": {"class": "website.logs.CurrentStderrHandler", "formatter": "json"},
+            "json_stderr": {"class": "core.logs.CurrentStderrHandler", "formatter": "json"},
             "null": {"class": "logging.NullHandler"},
         },
         "root": {"level": level.upper(), "handlers": []},

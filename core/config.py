@@ -8,11 +8,12 @@ so a forgotten variable stops the deploy instead of silently weakening the site.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from website.clock import SITE_TIME_ZONE_NAME
+from core.clock import SITE_TIME_ZONE_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,10 +38,8 @@ class BaseConfig:
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = SITE_TIME_ZONE_NAME
     LANGUAGES = ("fr", "en")
-    BABEL_TRANSLATION_DIRECTORIES = ";".join(
-        str(PROJECT_ROOT / "translations" / domain)
-        for domain in ("website", "registry", "objection")
-    )
+    # Empty: the factory lists each package's catalogue (translations/<package>), in its order.
+    BABEL_TRANSLATION_DIRECTORIES = ""
     WTF_CSRF_TIME_LIMIT = 3600 * 4
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -136,11 +135,17 @@ def _parse(kind: type, raw: str) -> Any:
     return raw
 
 
+ConfigCheck = Callable[[Mapping[str, Any]], list[str]]
+
+
 def build_config(overrides: dict[str, Any] | None = None,
-                 environ: dict[str, str] | None = None) -> dict[str, Any]:
+                 environ: dict[str, str] | None = None,
+                 checks: Iterable[ConfigCheck] = ()) -> dict[str, Any]:
     """Return the settings for one app: profile defaults, then environment, then ``overrides``.
 
-    Raises ConfigError when the result must not be served (production without its secrets).
+    ``checks`` are the packages' own checks of their settings (each returns a list of
+    problems); the factory passes them, so this module knows no package. In production any
+    problem, missing secrets included, raises ConfigError listing them all.
     """
     environ = dict(os.environ if environ is None else environ)
     overrides = dict(overrides or {})
@@ -162,7 +167,7 @@ def build_config(overrides: dict[str, Any] | None = None,
     problems = _missing_in_production(settings) if profile_name == "production" else []
     _complete(settings)
     if profile_name == "production":
-        problems += _domain_problems(settings)
+        problems += [problem for check in checks for problem in check(settings)]
     if problems:
         raise ConfigError(
             "Refusing to start in production: " + "; ".join(problems) + ". "
@@ -181,6 +186,7 @@ def _complete(settings: dict[str, Any]) -> None:
     settings["RATELIMIT_STORAGE_URI"] = settings.get("RATELIMIT_STORAGE_URI") or "memory://"
 
 
+
 def _missing_in_production(settings: dict[str, Any]) -> list[str]:
     """What production lacks or still carries from development (before defaults are filled in:
     an empty DATABASE_URL must not become the development SQLite file)."""
@@ -195,16 +201,3 @@ def _missing_in_production(settings: dict[str, Any]) -> list[str]:
     if settings.get("SECRET_KEY") and len(settings["SECRET_KEY"]) < 32:
         problems.append("SECRET_KEY must be at least 32 characters")
     return problems
-
-
-def _domain_problems(settings: dict[str, Any]) -> list[str]:
-    """The format of each domain setting, checked by the package that owns it
-    (``objection.pseudonym.check_config``: pseudonym and identity keys;
-    ``registry.search.check_config``: the search backend). Imported here, not at module level,
-    so that the configuration does not import the domain packages. Missing and
-    development-only values are reported by ``_missing_in_production``, not by the domains."""
-    from objection.pseudonym import check_config as check_objection_keys
-    from registry.search import check_config as check_search
-
-    return [problem for check in (check_objection_keys, check_search)
-            for problem in check(settings)]

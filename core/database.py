@@ -181,14 +181,3 @@ class Database:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()  # rolls back anything not committed
-
-
-# Packages that own tables; importing them fills Base.metadata (migrations, tests).
-MODEL_MODULES = ("registry.models", "objection.models")
-
-
-def import_models() -> None:
-    import importlib
-
-    for module in MODEL_MODULES:
-        importlib.import_module(module)

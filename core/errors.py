@@ -1,4 +1,7 @@
-"""Error pages in the site's layout and language; JSON for the API. Never a stack trace."""
+"""Error pages in the site's layout and language; JSON for the API. Never a stack trace.
+
+Pages render ``error.html``, which the composing app provides beside ``base.html``.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ def render_error(code: int, title: object, message: object):
     title, message = str(title), str(message)
     if wants_json():
         return jsonify(error={"status": code, "title": title, "message": message}), code
-    return render_template("website/error.html", code=code, title=title, message=message), code
+    return render_template("error.html", code=code, title=title, message=message), code
 
 
 def init_app(app: Flask) -> None:

@@ -6,8 +6,8 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_wtf import CSRFProtect
 
-from website.database import Database
-from website.ratelimit import client_address
+from core.database import Database
+from core.ratelimit import client_address
 
 db = Database()
 csrf = CSRFProtect()
