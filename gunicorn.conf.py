@@ -3,7 +3,7 @@
 import multiprocessing
 import os
 
-from website.logs import gunicorn_logconfig
+from core.logs import gunicorn_logconfig
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from website.extensions import db
+from core.extensions import db
 
 objection_cli = AppGroup("objection", help="Les oppositions et les listes d'exclusion.")
 outbox_cli = AppGroup("outbox", help="Les courriels en attente d'envoi.")

@@ -10,10 +10,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from core.clock import local_today
 from objection.identity import MESSAGES, NirError, age_on, check_identity, parse_nir
 from objection.models import Filer, Scope
 from objection.service import FilingInput
-from website.clock import local_today
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 # The type comes from the file's bytes (puremagic), never from its name or the browser; then the

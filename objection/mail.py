@@ -25,9 +25,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from core.i18n import format_date, formatting_locale
 from objection.models import Objection, OutboxMail
 from objection.pseudonym import sealer
-from website.i18n import format_date, formatting_locale
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)

@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from website.clock import utcnow
-from website.database import Base, UTCDateTime, string_enum
+from core.clock import utcnow
+from core.database import Base, UTCDateTime, string_enum
 
 
 class ObjectionStatus(enum.StrEnum):

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, current_app
 
-from website.config import DEV_ONLY_MARKER
+from core.config import DEV_ONLY_MARKER
 
 
 class KeyConfigError(ValueError):
@@ -102,7 +102,7 @@ def check_config(config: Mapping[str, Any]) -> list[str]:
     """Problems with the format of the objection keys, for the production start-up check
     (empty when fine). Checked at start-up so that a malformed key stops the service with a
     clear message instead of failing on the first citizen's objection. Missing and
-    development-only values are the configuration's own check (``website.config``)."""
+    development-only values are the configuration's own check (``core.config``)."""
     problems = []
     for name in ("PSEUDONYM_KEYS", "IDENTITY_ENCRYPTION_KEYS"):
         setting = str(config.get(name) or "")

@@ -26,6 +26,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from core.clock import local_date, start_of_local_day, utcnow
 from objection import mail
 from objection.identity import Nir, age_band
 from objection.models import (
@@ -39,7 +40,6 @@ from objection.models import (
 )
 from objection.pseudonym import KeyConfigError, keyring, sealer
 from registry.service import add_months
-from website.clock import local_date, start_of_local_day, utcnow
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CHECK_SYMBOLS = ALPHABET + "*~$=U"

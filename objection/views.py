@@ -26,14 +26,14 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
+from core.extensions import csrf, db, limiter
+from core.security import no_store
 from objection import mail, service
 from objection.forms import MAX_DOCUMENT_BYTES, ObjectionForm
 from objection.identity import NirError, parse_nir
 from objection.models import Filer, Objection, ObjectionStatus, Scope
 from objection.pseudonym import KeyConfigError, sealer
 from registry.service import project_for_objection
-from website.extensions import csrf, db, limiter
-from website.security import no_store
 
 bp = Blueprint("objection", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/objection")
@@ -129,7 +129,7 @@ def _form_request_limit(endpoint: str | None, _values: dict | None) -> None:
 def _too_large(_error):
     """Past the form's limit the body is not read, so the form cannot be shown again: a page
     that says what the limit is and how to go back to the answers. Only for the form: any other
-    413 (a route without a document) gets the site's generic page (``website.errors``)."""
+    413 (a route without a document) gets the site's generic page (``core.errors``)."""
     return no_store(make_response(render_template(
         "objection/too_large.html", max_mb=MAX_DOCUMENT_BYTES // 2**20), 413))
 

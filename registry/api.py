@@ -16,6 +16,8 @@ from flask import Blueprint, Response, abort, current_app, make_response, render
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from core.extensions import csrf, db
+from core.http_cache import add_cors, make_etag, with_validators
 from registry import presenters, search, service, views
 from registry.feeds import FeedEntry, atom_feed
 from registry.listing import FACET_PARAMS, ListingParams
@@ -23,8 +25,6 @@ from registry.models import Project
 from registry.openapi import openapi_document
 from registry.validation import doi_name, web_address
 from registry.views import read_listing, run_search, search_query, unchanged, validators
-from website.extensions import csrf, db
-from website.http_cache import add_cors, make_etag, with_validators
 
 bp = Blueprint("registry_api", __name__)
 csrf.exempt(bp)

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from website.extensions import db
+from core.extensions import db
 
 registry_cli = AppGroup("registry", help="Le registre des projets.")
 

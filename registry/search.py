@@ -33,7 +33,7 @@ from typing import Protocol
 
 from flask import Flask
 
-from website.clock import local_today
+from core.clock import local_today
 
 log = logging.getLogger(__name__)
 

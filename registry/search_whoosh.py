@@ -58,8 +58,8 @@ from whoosh.lang import stopwords_for_language
 from whoosh.support.charset import accent_map
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from core.clock import local_today
 from registry.search import FACETS, MAX_TERMS, SearchQuery, SearchResult, stamp
-from website.clock import local_today
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.clock import local_today
 from registry.catalogue import DATA_SOURCES
 from registry.models import (
     REFERENCE_PATTERN,
@@ -44,7 +45,6 @@ from registry.validation import (
     prepare_project,
     snapshot,
 )
-from website.clock import local_today
 
 RESULTS_DUE_MONTHS = 18  # EHDS, Regulation (EU) 2025/327, art. 61(4)
 _REFERENCE = re.compile(REFERENCE_PATTERN)

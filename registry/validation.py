@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from core.clock import local_today
 from registry.catalogue import DATA_SOURCES
 from registry.models import (
     REFERENCE_PATTERN,
@@ -36,7 +37,6 @@ from registry.models import (
     ResultKind,
     StatusEvent,
 )
-from website.clock import local_today
 
 # Plausible bounds: years of data studied, and dates on the authorisation path. They keep junk
 # (year 0, 10^20) out of integer columns and out of date arithmetic (results due 18 months on).

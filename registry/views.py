@@ -21,6 +21,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from core.clock import local_today, start_of_local_day
+from core.extensions import db
+from core.http_cache import make_etag, not_modified, with_validators
 from registry import presenters, search, service
 from registry.charts import Bar, column_chart, horizontal_bar_chart
 from registry.listing import (
@@ -32,9 +35,6 @@ from registry.listing import (
 )
 from registry.models import HEALTH_CONDITIONS, THEMES, OrganisationKind, ProjectStatus
 from registry.validation import doi_name, web_address
-from website.clock import local_today, start_of_local_day
-from website.extensions import db
-from website.http_cache import make_etag, not_modified, with_validators
 
 bp = Blueprint("registry", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/registry")
