@@ -29,7 +29,9 @@ from whoosh import sorting
 from whoosh.query import And, Every, Or, Term
 
 from registry.search import SearchQuery
-from registry.search_whoosh import TEXT_FIELDS, WhooshBackend, french_analyzer
+from registry.search.whoosh import WhooshBackend
+from registry.search.whoosh.analysis import french_analyzer
+from registry.search.whoosh.backend import TEXT_FIELDS
 
 # Everyday words of the register, most frequent first (drawn with Zipf's law).
 COMMON = ("patients soins santé données étude hôpital traitement parcours risque maladie "

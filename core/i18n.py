@@ -19,7 +19,7 @@ from typing import Any
 
 import flask_babel
 from flask import Flask, current_app, redirect, request
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import force_locale, get_locale, to_user_timezone
 
 LANG_ENVIRON_KEY = "hdh.lang"
 ADD_SLASH_ENVIRON_KEY = "hdh.add_slash"
@@ -118,6 +118,7 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = LanguagePrefixMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(_english_home_with_slash)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    _register_template_helpers(app)
 
     @app.context_processor
     def inject_language() -> dict[str, Any]:
@@ -145,3 +146,29 @@ def format_date(value: date | datetime | None = None, format: str = "medium") ->
             pattern = locale.date_formats[format].pattern
             return flask_babel.format_date(value, _DAY_FIELD.sub("d'er'", pattern, count=1))
     return flask_babel.format_date(value, format)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    """Date and number formatting for templates, in the page's formatting locale (en_GB for
+    English pages: see ``core.i18n.FORMATTING_LOCALES``)."""
+    def localised(function):
+        def formatted(*args, **kwargs):
+            with force_locale(formatting_locale()):
+                return function(*args, **kwargs)
+
+        formatted.__name__ = function.__name__
+        return formatted
+
+    def format_moment(value) -> str:
+        """A date and time as people write them: "25 novembre 2026 à 14:15" (no seconds,
+        no UTC offset), in the site's time zone."""
+        return flask_babel.gettext("%(date)s à %(time)s",
+                                   date=localised(format_date)(value, "long"),
+                                   time=localised(flask_babel.format_time)(value, "short"))
+
+    app.jinja_env.globals.update(
+        format_moment=format_moment,
+        format_date=localised(format_date),
+        format_number=localised(flask_babel.format_decimal),
+        format_percent=localised(flask_babel.format_percent),
+    )

@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from core.extensions import db
+from objection import mail, queries, retention
 
 objection_cli = AppGroup("objection", help="Les oppositions et les listes d'exclusion.")
 outbox_cli = AppGroup("outbox", help="Les courriels en attente d'envoi.")
@@ -19,10 +20,8 @@ def purge() -> None:
     review is reported, not a failure: nothing can clear that review until the staff
     back-office exists, and the daily run must not fail forever (``flask objection reviews``
     lists them). Only a real failure exits non-zero."""
-    from objection.service import erase_withdrawn, purge_reviewed
-
-    identities, documents = purge_reviewed(db.session)
-    erased, held = erase_withdrawn(db.session)
+    identities, documents = retention.purge_reviewed(db.session)
+    erased, held = retention.erase_withdrawn(db.session)
     db.session.commit()
     click.echo(f"{identities} identité(s) effacée(s), {documents} document(s) abandonné(s) "
                "supprimé(s).")
@@ -40,9 +39,7 @@ def purge() -> None:
 def reviews() -> None:
     """List the filings staff must review (documents to check, withdrawals of linked filings):
     reference, status, date filed, reason. Never an identity."""
-    from objection.service import filings_to_review
-
-    items = filings_to_review(db.session)
+    items = queries.filings_to_review(db.session)
     if not items:
         click.echo("Aucune demande à examiner.")
         return
@@ -55,14 +52,12 @@ def reviews() -> None:
 @outbox_cli.command("send")
 def send() -> None:
     """Send the due mails once (retries later with backoff on failure)."""
-    from objection.mail import MAX_ATTEMPTS, abandoned, send_pending
-
-    sent, failed = send_pending(db.session)
+    sent, failed = mail.send_pending(db.session)
     click.echo(f"{sent} courriel(s) envoyé(s), {failed} en échec (nouvel essai plus tard).")
-    given_up = abandoned(db.session)
+    given_up = mail.abandoned(db.session)
     if given_up:
-        click.echo(f"{given_up} courriel(s) abandonné(s) après {MAX_ATTEMPTS} essais : à examiner.",
-                   err=True)
+        click.echo(f"{given_up} courriel(s) abandonné(s) après {mail.MAX_ATTEMPTS} essais : "
+                   "à examiner.", err=True)
     if failed or given_up:
         raise SystemExit(1)
 

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from core.clock import local_today
-from objection.identity import MESSAGES, NirError, age_on, check_identity, parse_nir
+from objection.identity import MESSAGES, Nir, NirError, age_on, check_identity, parse_nir
 from objection.models import Filer, Scope
 from objection.service import FilingInput
 
@@ -90,10 +90,23 @@ class ObjectionForm:
         self.document_type = ""
         self.project = None
         self.email_ascii = ""
+        self.nir: Nir | None = None
+        self._nir_parsed = False
+        self._nir_error: NirError | None = None
 
     def _error(self, field: str, key: str | None = None, message: str | None = None) -> None:
         if field not in self.errors:
             self.errors[field] = message or str(ERRORS[key or field])
+
+    def parsed_nir(self) -> Nir | None:
+        """The NIR as typed, parsed once (None when it is not one; ``validate`` says why)."""
+        if not self._nir_parsed:
+            self._nir_parsed = True
+            try:
+                self.nir = parse_nir(self.values["nir"])
+            except NirError as error:
+                self._nir_error = error
+        return self.nir
 
     def birth_date(self) -> date | None:
         day, month, year = (self.values[f"birth_{part}"] for part in ("day", "month", "year"))
@@ -136,11 +149,9 @@ class ObjectionForm:
             self._error("birth_date")
         if v["sex"] not in ("F", "M"):
             self._error("sex")
-        try:
-            nir = parse_nir(v["nir"])
-        except NirError as error:
-            self._error("nir", message=error.message)
-            nir = None
+        nir = self.parsed_nir()
+        if self._nir_error is not None:
+            self._error("nir", message=self._nir_error.message)
         if birth_date is not None and "birth_date" not in self.errors:
             self._check_filer_age(birth_date)
         if nir is not None and birth_date is not None:
@@ -154,7 +165,6 @@ class ObjectionForm:
         self._check_email(v["email"])
         if v["consent"] != "oui":
             self._error("consent")
-        self.nir = nir
         return not self.errors
 
     def _check_filer_age(self, birth_date: date) -> None:

@@ -13,7 +13,7 @@ import os
 import smtplib
 import ssl
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -25,9 +25,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from core.clock import utcnow
 from core.i18n import format_date, formatting_locale
+from objection.keys import sealer
 from objection.models import Objection, OutboxMail
-from objection.pseudonym import sealer
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
@@ -140,7 +141,7 @@ def _deliver(app: Flask, message: EmailMessage) -> None:
     if not app.config.get("MAIL_SERVER"):
         folder = Path(app.config["MAIL_OUTBOX_DIR"])
         folder.mkdir(parents=True, exist_ok=True)
-        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+        name = f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
         (folder / name).write_bytes(bytes(message))
         return
     with smtplib.SMTP(app.config["MAIL_SERVER"], int(app.config["MAIL_PORT"]),
@@ -170,7 +171,7 @@ def send_pending(session: Session, *, now: datetime | None = None,
     and the commit sends that mail again after the lease.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     statement = select(OutboxMail.id).where(OutboxMail.sent_at.is_(None),
                                             OutboxMail.next_attempt_at <= now,
                                             OutboxMail.attempts < MAX_ATTEMPTS)
@@ -204,7 +205,7 @@ def send_pending(session: Session, *, now: datetime | None = None,
                             type(exc).__name__)
         else:
             mail.attempts += 1
-            mail.sent_at = datetime.now(UTC)
+            mail.sent_at = utcnow()
             mail.last_error = ""
             sent += 1
         session.commit()

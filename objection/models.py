@@ -1,5 +1,6 @@
-"""Tables of the objection process. Only ``objection.service`` (and ``objection.mail`` for the
-outbox) writes them. No column ever holds a NIR, a name or a birth date in clear."""
+"""Tables of the objection process. Only the package's writing modules (``service``,
+``followup``, ``retention``, and ``mail`` for the outbox) write them. No column ever holds a
+NIR, a name or a birth date in clear."""
 
 from __future__ import annotations
 
@@ -56,6 +57,12 @@ STATUS_LABELS = {
     "withdrawn": _l("Retirée"),
     "rejected": _l("Refusée"),
 }
+
+
+# Retention (docs/objection.md): a withdrawn filing is erased a year after its withdrawal,
+# keeping only what the statistics count; its pseudonym becomes ERASED.
+KEPT_AFTER_WITHDRAWAL_MONTHS = 12  # form.html and the privacy page: "un an après son retrait"
+ERASED = "erased"  #: the pseudonym of an erased filing (a real one is 64 hex digits)
 
 
 class Filer(enum.StrEnum):
@@ -115,6 +122,11 @@ class Objection(Base):
     events: Mapped[list[ObjectionEvent]] = relationship(
         back_populates="objection", order_by="ObjectionEvent.id", cascade="all, delete-orphan")
     linked_to: Mapped[Objection | None] = relationship(remote_side=[id])
+
+    def record(self, action: str, *, by: str, at: datetime, detail: str = "") -> None:
+        """Add an event to the audit trail, with the status the objection has now."""
+        self.events.append(ObjectionEvent(action=action, status=str(self.status), by=by, at=at,
+                                          detail=detail))
 
 
 # At most one primary active filing per person and scope, even when two filings race: the loser

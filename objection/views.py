@@ -1,11 +1,11 @@
 """The objection form, its review step, the receipt and the follow-up. Thin: parse, call
-``objection.service``, commit, render."""
+``objection.service`` (or a query), commit, render."""
 
 from __future__ import annotations
 
 import base64
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from cryptography.exceptions import InvalidTag
 from flask import (
@@ -21,19 +21,18 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
+from core.clock import utcnow
 from core.extensions import csrf, db, limiter
 from core.security import no_store
-from objection import mail, service
+from objection import documents, mail, queries, references, service
+from objection.followup import FollowUpLocked, find_for_followup
 from objection.forms import MAX_DOCUMENT_BYTES, ObjectionForm
-from objection.identity import NirError, parse_nir
-from objection.models import Filer, Objection, ObjectionStatus, Scope
-from objection.pseudonym import KeyConfigError, sealer
-from registry.service import project_for_objection
+from objection.keys import KeyConfigError, sealer
+from objection.models import Filer, ObjectionStatus, Scope
+from registry.queries import project_for_objection
 
 bp = Blueprint("objection", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/objection")
@@ -81,7 +80,7 @@ TOKENS_KEPT = 10
 def _issue_token() -> str:
     """A one-time token for a new form, remembered in this browser's session: a token copied
     into another browser, or forged, is not accepted for filing."""
-    token = service.new_submission_token()
+    token = references.new_submission_token()
     session["objection_tokens"] = [*session.get("objection_tokens", []), token][-TOKENS_KEPT:]
     return token
 
@@ -101,7 +100,7 @@ def _render_form(form: ObjectionForm | None = None, token: str | None = None,
     response = make_response(render_template(
         "objection/form.html", values=values, errors=form.ordered_errors() if form else [],
         error_map=form.errors if form else {}, token=token, notice=notice,
-        has_pending=service.pending_document_path(token).exists(),
+        has_pending=documents.pending_document_path(token).exists(),
         max_document_bytes=MAX_DOCUMENT_BYTES, max_document_mb=MAX_DOCUMENT_BYTES // 2**20,
         csrf_token=generate_csrf()), status)
     return no_store(response)
@@ -163,10 +162,10 @@ def review():
     if not _csrf_ok():
         return _render_form(form, token, notice=_expired_notice())
     token = token or _issue_token()
-    valid = form.validate(pending_document=service.pending_document(token))
+    valid = form.validate(pending_document=documents.pending_document(token))
     if form.document and form.file is not None and form.file.filename:
         # Kept as soon as it passed its own checks, so a mistake elsewhere does not lose it.
-        service.keep_pending_document(token, form.document)
+        documents.keep_pending_document(token, form.document)
     if not valid:
         return _render_form(form, token)
     return no_store(make_response(render_template(
@@ -175,33 +174,15 @@ def review():
         csrf_token=generate_csrf())))
 
 
-def _already_filed(form: ObjectionForm, token: str) -> service.Filing | None:
-    try:
-        nir = parse_nir(form.values["nir"])
-    except NirError:
+def _already_filed(form: ObjectionForm, token: str) -> queries.Filing | None:
+    """The filing this form made when it was sent before (its answers may no longer pass the
+    checks: its document was used, a birthday came)."""
+    nir = form.parsed_nir()
+    if nir is None:
         return None
-    return service.find_filing(db.session, form_token=token, nir=nir,
-                               scope=form.values["scope"],
-                               project_reference=form.values["project_reference"],
-                               filer=form.values["filer"])
-
-
-def _file(form: ObjectionForm, token: str) -> service.Filing:
-    """File and commit; durable before any receipt is shown. A lost race (the same form sent
-    twice at once, or two first filings for the same person) rolls back and files again: the
-    second pass finds the winner and returns it, or links to it."""
-    for attempt in range(3):
-        try:
-            filing = service.file_objection(db.session, form.to_input(str(get_locale())),
-                                            form_token=token)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == 2:
-                raise
-        else:
-            return filing
-    raise AssertionError("unreachable")
+    return queries.find_filing(db.session, references.submission(
+        token, nir, form.values["scope"], form.values["project_reference"],
+        form.values["filer"]))
 
 
 @bp.route("/opposition/envoyer", methods=["POST"])
@@ -215,17 +196,21 @@ def submit():
         return _render_form(form, token)
     if not _csrf_ok() or token is None:
         return _render_form(form, token, notice=_expired_notice())
-    filing = _already_filed(form, token)
-    if filing is None:
-        if not form.validate(pending_document=service.pending_document(token)):
-            return _render_form(form, token)
-        filing = _file(form, token)
-        service.forget_pending_document(token)
+    if form.validate(pending_document=documents.pending_document(token)):
+        # Durable before any receipt is shown; the same form sent again is the same filing.
+        filing = service.file_objection(db.session, form.to_input(str(get_locale())),
+                                        form_token=token)
+        db.session.commit()
+        documents.forget_pending_document(token)
         _deliver_now(filing.objection.id)
+    else:
+        filing = _already_filed(form, token)
+        if filing is None:
+            return _render_form(form, token)
     receipts = session.get("receipts", {})
     receipts[filing.objection.reference] = {
         "code": base64.b64encode(sealer().seal_text(filing.followup_code, "followup")).decode(),
-        "until": (datetime.now(UTC) + RECEIPT_CODE_SHOWN_FOR).timestamp(),
+        "until": (utcnow() + RECEIPT_CODE_SHOWN_FOR).timestamp(),
     }
     session["receipts"] = dict(list(receipts.items())[-5:])
     return redirect(url_for("objection.receipt", reference=filing.objection.reference), code=303)
@@ -236,11 +221,11 @@ def receipt(reference: str):
     kept = session.get("receipts", {}).get(reference)
     if not isinstance(kept, dict):
         abort(404)  # only the browser that filed it sees the receipt
-    objection = db.session.scalar(select(Objection).where(Objection.reference == reference))
+    objection = queries.get_by_reference(db.session, reference)
     if objection is None:
         abort(404)
     code = None
-    if datetime.now(UTC).timestamp() < kept.get("until", 0):
+    if utcnow().timestamp() < kept.get("until", 0):
         try:
             code = sealer().open_text(base64.b64decode(kept["code"]), "followup")
         except (KeyConfigError, InvalidTag, ValueError):
@@ -262,8 +247,8 @@ def followup():
         return _followup_error(reference, _("Pour votre sécurité, le formulaire avait expiré. "
                                             "Envoyez-le à nouveau."))
     try:
-        objection = service.find_for_followup(db.session, reference, code)
-    except service.FollowUpLocked:
+        objection = find_for_followup(db.session, reference, code)
+    except FollowUpLocked:
         db.session.commit()
         return _followup_error(reference, _("Trop d'essais avec un code incorrect. Pour "
                                             "protéger cette demande, réessayez dans 30 "
@@ -284,7 +269,7 @@ def followup():
         _deliver_now(objection.id)
     return no_store(make_response(render_template(
         "objection/status.html", objection=objection, code=code,
-        events=service.timeline(objection), can_withdraw=service.can_withdraw(objection),
+        events=queries.timeline(objection), can_withdraw=queries.can_withdraw(objection),
         statuses=ObjectionStatus, csrf_token=generate_csrf(),
         withdrawn_now=action == "confirmer-retrait")))
 
@@ -297,4 +282,4 @@ def _followup_error(reference: str, message: str, status: int = 200):
 
 @bp.app_context_processor
 def objection_helpers() -> dict:
-    return {"Filer": Filer, "Scope": Scope, "now_utc": lambda: datetime.now(UTC)}
+    return {"Filer": Filer, "Scope": Scope, "now_utc": utcnow}

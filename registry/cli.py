@@ -8,8 +8,15 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from core.extensions import db
+from registry import queries, search, service
+from registry.demo import build_demo
+from registry.importer import import_file
+from registry.search.documents import iter_search_documents, search_stamps
+from registry.validation import RegistryError
 
 registry_cli = AppGroup("registry", help="Le registre des projets.")
 
@@ -21,11 +28,8 @@ registry_cli = AppGroup("registry", help="Le registre des projets.")
 @click.option("--count", default=420, show_default=True, help="Nombre de projets.")
 def demo(if_empty: bool, seed: int, count: int) -> None:
     """Build the fictional demo register (deterministic for a seed)."""
-    from registry import service
-    from registry.demo import build_demo
-
     session = db.session
-    if service.count_projects(session):
+    if queries.count_projects(session):
         if if_empty:
             click.echo("Le registre contient déjà des projets : démonstration non chargée.")
             return
@@ -48,21 +52,19 @@ def reindex(if_missing: bool) -> None:
     exactly the register's projects, each in its current version; otherwise (no index, an
     older schema, another count, a project missing or indexed in an older version) it is
     rebuilt."""
-    from registry import search, service
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     session = db.session
     sync = _sync_sources(session)  # source names are among the indexed keywords
     if if_missing:
         problem = ("Le catalogue des sources a changé" if sync.changed
-                   else search.index_problem(app, service.search_stamps(session)))
+                   else search.index_problem(app, search_stamps(session)))
         if problem is None:
             click.echo("L'index de recherche existe déjà et correspond au registre.")
             return
         click.echo(f"{problem} : reconstruction.")
-    total = service.count_projects(session)
+    total = queries.count_projects(session)
     with click.progressbar(length=total, label="Indexation", file=sys.stderr) as bar:
-        count = search.rebuild(app, service.iter_search_documents(session),
+        count = search.rebuild(app, iter_search_documents(session),
                                progress=bar.update)
     click.echo(f"{count} projets indexés.")
 
@@ -76,9 +78,7 @@ def sync_sources() -> None:
     _sync_sources(db.session)
 
 
-def _sync_sources(session):
-    from registry import service
-
+def _sync_sources(session: Session) -> service.SourceSync:
     sync = service.sync_data_sources(session)
     session.commit()
     click.echo(f"Catalogue des sources : {len(sync.created)} créée(s), "
@@ -98,11 +98,6 @@ def import_command(path: Path, dry_run: bool, by: str) -> None:
 
     Every row is checked before anything is written; the import is committed once, or not at
     all."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from registry.importer import import_file
-    from registry.service import RegistryError
-
     session = db.session
     try:
         report = import_file(session, path, by=by, dry_run=dry_run,

@@ -16,7 +16,7 @@ itself, and releasing it commits.
 
 Files exported by the site itself import as they are: ``/projets.csv`` (its computed columns are
 ignored, and the apostrophe it puts before a cell a spreadsheet would take for a formula is
-removed, ``presenters.csv_value``) and ``/projets.json`` (its English keys are mapped, see
+removed, ``opendata.tables.csv_value``) and ``/projets.json`` (its English keys are mapped, see
 ``EXPORT_KEYS``).
 """
 
@@ -35,54 +35,20 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry import service
-from registry.presenters import csv_value
-from registry.validation import PreparedProject, normalise_name, prepare_project
+from registry.fields import COMPUTED_COLUMNS, COMPUTED_JSON_KEYS, IMPORT_COLUMNS
+from registry.opendata.tables import csv_value
+from registry.preparation import PreparedProject, prepare_project
+from registry.validation import normalise_name
 
-# column → (service field, kind of value)
-COLUMNS: dict[str, tuple[str, str]] = {
-    "reference": ("reference", "text"),
-    "titre": ("title", "text"),
-    "resume": ("summary", "text"),
-    "objectif": ("objective", "text"),
-    "interet_public": ("public_interest", "text"),
-    "promoteur": ("sponsor", "text"),
-    "promoteur_type": ("sponsor_kind", "text"),
-    "promoteur_ville": ("sponsor_city", "text"),
-    "responsable_traitement": ("controller", "text"),
-    "responsable_traitement_type": ("controller_kind", "text"),
-    "responsable_traitement_ville": ("controller_city", "text"),
-    "financeurs": ("funders", "aligned"),
-    "financeurs_types": ("funder_kinds", "aligned"),
-    "financeurs_villes": ("funder_cities", "aligned"),
-    "sources": ("sources", "list"),
-    "population": ("population", "text"),
-    "periode_debut": ("period_start_year", "raw"),
-    "periode_fin": ("period_end_year", "raw"),
-    "intelligence_artificielle": ("uses_ai", "bool"),
-    "appariement": ("data_linkage", "bool"),
-    "base_legale": ("legal_basis", "text"),
-    "but_commercial": ("commercial", "bool"),
-    "lieu_traitement": ("processing_location", "text"),
-    "lieu_traitement_precision": ("processing_location_detail", "text"),
-    "oppositions_appliquees": ("objections_applied", "bool"),
-    "raison_exception": ("objection_exception_reason", "text"),
-    "themes": ("themes", "list"),
-    "statut": ("status", "text"),
-    "statut_date": ("status_date", "raw"),
-    "decision_cnil": ("cnil_decision", "text"),
-    "date_autorisation": ("authorised_on", "raw"),
-    "fin_prevue": ("planned_end", "raw"),
-    "fin_traitement": ("processing_ended_on", "raw"),
-    "date_limite_opposition": ("objection_deadline", "raw"),
-    "etapes": ("status_events", "steps"),
-    "resultats": ("results", "results"),
-}
+# column → (field, how its value is read): every column of ``registry.fields`` but the
+# computed ones.
+COLUMNS: dict[str, tuple[str, str]] = {column: (field.name, field.read_as)
+                                       for column, field in IMPORT_COLUMNS.items()}
 REQUIRED = ("reference", "titre", "resume", "objectif", "interet_public", "promoteur",
             "promoteur_type", "sources", "statut")
 # Computed by the CSV export (/projets.csv), ignored on import. (Its ``resultats`` column, the
 # results' links, is ignored too: results are imported from JSON.)
-IGNORED_COLUMNS = ("nombre_resultats", "resultats_dus_le", "resultats_en_retard",
-                   "mois_de_retard", "url", "mis_a_jour", "licence")
+IGNORED_COLUMNS = COMPUTED_COLUMNS
 FIELD_TO_COLUMN = {target: column for column, (target, _) in COLUMNS.items()}
 STEP_KEYS = {"statut": "status", "date": "date", "numero_decision": "decision_number",
              "note": "note"}
@@ -91,22 +57,14 @@ RESULT_KEYS = {"type": "kind", "titre": "title", "date": "published_on", "url": 
 TRUE = {"oui", "o", "true", "vrai", "1", "yes"}
 FALSE = {"non", "n", "false", "faux", "0", "no"}
 
-# The JSON export (/projets.json, /api/v1/projects/<ref>): English key → column.
-EXPORT_KEYS = {
-    "reference": "reference", "title": "titre", "summary": "resume", "objective": "objectif",
-    "public_interest": "interet_public", "population": "population", "sources": "sources",
-    "themes": "themes", "status": "statut", "uses_ai": "intelligence_artificielle",
-    "data_linkage": "appariement", "commercial": "but_commercial",
-    "legal_basis": "base_legale", "processing_location": "lieu_traitement",
-    "processing_location_detail": "lieu_traitement_precision",
-    "objections_applied": "oppositions_appliquees",
-    "objection_exception_reason": "raison_exception", "cnil_decision": "decision_cnil",
-    "authorised_on": "date_autorisation", "planned_end": "fin_prevue",
-    "processing_ended_on": "fin_traitement", "objection_deadline": "date_limite_opposition",
-}
+# The JSON export (/projets.json, /api/v1/projects/<ref>): English key → column, for the keys
+# that hold a field's value as it is (organisations, funders, the period, steps and results
+# are nested: see ``from_export_shape``).
+_NESTED = ("sponsor", "controller", "funders", "status_events", "results")
+EXPORT_KEYS = {field.json: column for column, field in IMPORT_COLUMNS.items()
+               if field.json and "." not in field.json and field.name not in _NESTED}
 # Computed or kept by the register itself: ignored on import.
-EXPORT_IGNORED = ("url", "results_count", "results_due_on", "results_overdue",
-                  "results_overdue_months", "updated_at", "created_at", "revisions")
+EXPORT_IGNORED = COMPUTED_JSON_KEYS
 _EXPORT_ORGANISATIONS = {"sponsor": ("promoteur", "promoteur_type", "promoteur_ville"),
                          "controller": ("responsable_traitement",
                                         "responsable_traitement_type",

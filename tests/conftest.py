@@ -8,15 +8,18 @@ reachable server they are skipped with a printed reason, except in CI, where the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterator
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import text
 
+from core.clock import SITE_TIME_ZONE, frozen_at
 from core.database import Base, make_engine
 from core.migrations import alembic_config
 from tests.personal_data import WATCH
@@ -148,6 +151,37 @@ def app(database_url: str, tmp_path: Path) -> Iterator:
     yield application
     application.extensions["database"]["engine"].dispose()
     _empty_tables(database_url)
+
+
+class FrozenClock:
+    """The site's clock, set by a test (``core.clock.frozen_at``): every "now" and "today" of
+    every package follows it until the test ends."""
+
+    def __init__(self) -> None:
+        self._frozen: contextlib.AbstractContextManager | None = None
+
+    def at(self, moment: datetime) -> None:
+        """Make it ``moment`` (an aware datetime)."""
+        self.stop()
+        self._frozen = frozen_at(moment)
+        self._frozen.__enter__()
+
+    def on(self, day: date, hour: int = 12) -> None:
+        """Make it ``day`` in France, at ``hour`` (noon by default)."""
+        self.at(datetime.combine(day, time(hour), SITE_TIME_ZONE))
+
+    def stop(self) -> None:
+        if self._frozen is not None:
+            self._frozen.__exit__(None, None, None)
+            self._frozen = None
+
+
+@pytest.fixture
+def clock() -> Iterator[FrozenClock]:
+    """Set the time for the whole site: ``clock.on(date(2026, 3, 16))``, ``clock.at(moment)``."""
+    frozen = FrozenClock()
+    yield frozen
+    frozen.stop()
 
 
 @pytest.fixture

@@ -1,12 +1,22 @@
-"""The shell's pages: home, content pages, glossary, site map, health check."""
+"""The shell's pages: home, content pages, glossary, site map, health check, and the pages that
+combine packages: the statistics (register and objections) and the XML sitemap."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request
+from flask_babel import gettext
 
+from core.clock import local_today
 from core.database import schema_problem
 from core.extensions import db
+from core.http_cache import with_validators
 from core.i18n import current_lang
+from objection import statistics as objection_statistics
+from registry import queries
+from registry import statistics as register_statistics
+from registry.codes import THEMES, OrganisationKind, ProjectStatus
+from registry.responses import MAX_AGE, conditional, site_url, source_names, unchanged, validators
+from website.charts import Bar, column_chart, horizontal_bar_chart
 from website.content import GLOSSARY_SLUG, SECTIONS, ContentLibrary, load_library, rendered
 
 bp = Blueprint("site", __name__)
@@ -25,24 +35,20 @@ def library() -> ContentLibrary:
 
 @bp.app_context_processor
 def inject_sections() -> dict:
-    from flask_babel import gettext
-
     return {"section_title": lambda section: gettext(SECTION_TITLES[section])}
 
 
 @bp.route("/")
 def home():
-    from registry.service import key_figures
-
     lang = current_lang()
     faq = library().page(lang, "comprendre", "questions-frequentes")
     questions = []
     if faq:
         _, toc = rendered(faq, [], request.script_root)
         questions = toc[:3]  # the FAQ lists the questions asked most first
-    return render_template(
-        "website/home.html", figures=key_figures(db.session), questions=questions, faq=faq
-    )
+    return render_template("website/home.html",
+                           figures=register_statistics.key_figures(db.session),
+                           questions=questions, faq=faq)
 
 
 @bp.route("/<any(comprendre, 'vos-droits', 'a-propos'):section>")
@@ -76,6 +82,76 @@ def site_map():
     lang = current_lang()
     sections = {section: library().section_pages(lang, section) for section in SECTIONS}
     return render_template("website/site_map.html", sections=sections)
+
+
+@bp.route("/statistiques")
+def statistics():
+    """The register's figures and the objections' (small cells hidden). The objection figures'
+    version follows every filing, so a copy made before a filing is never "not modified"."""
+    etag, _changed = validators("statistics",
+                                objection_statistics.statistics_version(db.session), daily=True)
+    # No Last-Modified: the objection figures have no date to compare If-Modified-Since with,
+    # so only the ETag (which follows them) validates this page.
+    response = unchanged(etag, None)
+    if response is not None:
+        return response
+    figures = register_statistics.statistics(db.session)
+    charts = {
+        "year": column_chart([Bar(k, v) for k, v in figures["year"]],
+                             title=gettext("Projets par année d'autorisation"),
+                             chart_id="chart-year"),
+        "status": horizontal_bar_chart(
+            [Bar(ProjectStatus(k).label, v) for k, v in figures["status"]],
+            title=gettext("Projets par statut"), chart_id="chart-status"),
+        "theme": horizontal_bar_chart(
+            [Bar(str(THEMES.get(k, k)), v) for k, v in figures["theme"]],
+            title=gettext("Projets par thème"), chart_id="chart-theme"),
+        "source": horizontal_bar_chart(
+            [Bar(k, v) for k, v in figures["source"]],
+            title=gettext("Projets par source de données"), chart_id="chart-source"),
+    }
+    response = make_response(render_template(
+        "website/statistics.html", figures=figures, charts=charts, names=source_names(),
+        status_rows=[(ProjectStatus(k).label, v) for k, v in figures["status"]],
+        theme_rows=[(str(THEMES.get(k, k)), v) for k, v in figures["theme"]],
+        # As the page says: at least two projects due, or any result late or overdue.
+        ranking=register_statistics.sponsor_ranking(db.session, today=local_today(),
+                                                    minimum_due=2),
+        themes=THEMES, statuses=ProjectStatus,
+        objection_stats=objection_statistics.public_statistics(db.session),
+        kinds=OrganisationKind))
+    return with_validators(response, etag, None, max_age=MAX_AGE)
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    """Every public page, in French and English, with its alternates."""
+    def build() -> str:
+        base = site_url()
+        paths = ["/", "/projets", "/sources", "/statistiques", "/donnees-ouvertes",
+                 "/opposition", "/plan-du-site", "/comprendre", "/vos-droits", "/a-propos",
+                 "/comprendre/glossaire"]
+        paths += [page.path for page in library().all_pages("fr")]
+        paths += [f"/sources/{s.code}" for s in queries.list_sources(db.session)]
+        projects = queries.all_projects(db.session)
+        paths += [f"/projets/{p.reference}" for p in projects]
+        paths += [f"/organisations/{slug}" for slug in sorted(
+            {o.slug for p in projects for o in (p.sponsor, p.controller, *p.funders)
+             if o is not None})]
+        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+                 'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
+        for path in paths:
+            fr, en = f"{base}{path}", f"{base}/en{path if path != '/' else '/'}"
+            for loc in (fr, en):
+                lines.append(
+                    f"<url><loc>{loc}</loc>"
+                    f'<xhtml:link rel="alternate" hreflang="fr" href="{fr}"/>'
+                    f'<xhtml:link rel="alternate" hreflang="en" href="{en}"/></url>')
+        lines.append("</urlset>")
+        return "\n".join(lines)
+
+    return conditional(build, "application/xml", cors=False)
 
 
 @bp.route("/healthz")

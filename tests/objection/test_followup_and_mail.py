@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from core.extensions import db
-from objection import service
+from objection import followup, queries, references, service, statistics
 from objection.models import Objection, ObjectionStatus, OutboxMail
 from tests.conftest import make_test_app
 from tests.objection.factories import file_through_ui, form_values, hidden
@@ -70,18 +70,18 @@ def test_unknown_reference_and_wrong_code_look_the_same(client):
 
 
 def test_reference_check_character_catches_typos():
-    reference = service.new_reference()
-    assert service.normalise_reference(reference) == reference
+    reference = references.new_reference()
+    assert references.normalise_reference(reference) == reference
     body = reference.replace("-", "")[3:11]
     swapped = body[1] + body[0] + body[2:]
     if swapped != body:
-        assert service.normalise_reference(f"OPP-{swapped[:4]}-{swapped[4:]}-"
+        assert references.normalise_reference(f"OPP-{swapped[:4]}-{swapped[4:]}-"
                                            f"{reference[-1]}") is None
 
 
 def test_lockout_after_repeated_wrong_codes(app, client):
     reference, code = _file(client)
-    for _ in range(service.MAX_FAILED_LOOKUPS - 1):
+    for _ in range(followup.MAX_FAILED_LOOKUPS - 1):
         _lookup(client, reference, "AAAA-AAAA-AAAA")
     locked = _lookup(client, reference, "AAAA-AAAA-AAAA")
     assert locked.status_code == 429 and "30 minutes" in locked.get_data(as_text=True)
@@ -103,22 +103,22 @@ def test_wrong_codes_sent_at_the_same_time_all_count_towards_the_lockout(app):
             birth_date=date(1985, 3, 14), sex="F", email="p@exemple.fr"), form_token="t")
         db.session.commit()
         reference, code = filing.objection.reference, filing.followup_code
-        sessions = [db.new_session() for _ in range(service.MAX_FAILED_LOOKUPS)]
+        sessions = [db.new_session() for _ in range(followup.MAX_FAILED_LOOKUPS)]
         # every request has read the objection, its counter at 0, before any of them writes
         read = [session.scalar(select(Objection)) for session in sessions]
         assert [objection.failed_lookups for objection in read] == [0] * len(sessions)
         outcomes = []
         for session in sessions:
             try:
-                outcomes.append(service.find_for_followup(session, reference, "AAAA-AAAA-AAAA"))
-            except service.FollowUpLocked:
+                outcomes.append(followup.find_for_followup(session, reference, "AAAA-AAAA-AAAA"))
+            except followup.FollowUpLocked:
                 outcomes.append("locked")
             session.commit()
             session.close()
-        assert outcomes == [None] * (service.MAX_FAILED_LOOKUPS - 1) + ["locked"]
+        assert outcomes == [None] * (followup.MAX_FAILED_LOOKUPS - 1) + ["locked"]
         db.session.expire_all()
-        with pytest.raises(service.FollowUpLocked):  # even the right code waits now
-            service.find_for_followup(db.session, reference, code)
+        with pytest.raises(followup.FollowUpLocked):  # even the right code waits now
+            followup.find_for_followup(db.session, reference, code)
         events = [e.action for e in db.session.scalar(select(Objection)).events]
         assert events.count("followup_locked") == 1
 
@@ -179,7 +179,7 @@ def test_a_stranger_who_filed_first_cannot_lift_the_persons_objection(app, clien
         assert strangers.status == ObjectionStatus.WITHDRAWN
         assert persons.status == ObjectionStatus.RECEIVED and persons.linked_to_id is None
         assert "became_primary" in [e.action for e in persons.events]
-        assert "became_primary" not in [e.action for e in service.timeline(persons)]
+        assert "became_primary" not in [e.action for e in queries.timeline(persons)]
 
 
 def test_a_review_decision_purges_the_identity_and_mails_the_filer(app, client):
@@ -596,7 +596,7 @@ def test_every_filing_counts_even_several_for_one_person(app, client):
         other = app.test_client()
         file_through_ui(other, email=f"p{index}@exemple.fr")
     with app.app_context():
-        stats = service.public_statistics(db.session)
+        stats = statistics.public_statistics(db.session)
     assert stats["total"] == 11  # eleven requests, all for the same person
     html = client.get("/statistiques").get_data(as_text=True)
     section = html[html.index("Les oppositions"):]
@@ -623,14 +623,14 @@ def test_a_repeat_filing_moves_the_public_figures_exactly_like_a_first_one(app, 
             service.file_objection(db.session, _self_filing(index, body),
                                    form_token=f"t{index}")
         db.session.commit()
-        before = service.public_statistics(db.session)
-        version_before = service.statistics_version(db.session)
+        before = statistics.public_statistics(db.session)
+        version_before = statistics.statistics_version(db.session)
 
         def after(body: str) -> tuple[dict, str, str]:
             filing = service.file_objection(db.session, _self_filing(99, body),
                                             form_token="probe")
-            seen = (service.public_statistics(db.session),
-                    service.statistics_version(db.session),
+            seen = (statistics.public_statistics(db.session),
+                    statistics.statistics_version(db.session),
                     "linked" if filing.objection.linked_to_id else "first")
             db.session.rollback()
             return seen
@@ -651,13 +651,13 @@ def test_a_repeat_filing_moves_the_public_figures_exactly_like_a_first_one(app, 
 
 
 def test_one_hidden_cell_cannot_be_worked_out_by_subtraction():
-    cells = service.suppress_small_cells({"F": 25, "M": 5}, ["F", "M"])
+    cells = statistics.suppress_small_cells({"F": 25, "M": 5}, ["F", "M"])
     assert cells == [("F", None), ("M", None)]
-    cells = service.suppress_small_cells({"18-29": 40, "30-44": 12, "75+": 3},
-                                         service.AGE_BANDS)
+    cells = statistics.suppress_small_cells({"18-29": 40, "30-44": 12, "75+": 3},
+                                         statistics.AGE_BANDS)
     assert cells == [("18-29", 40), ("30-44", None), ("75+", None)]
-    assert service.suppress_small_cells({"F": 25, "M": 15}) == [("F", 25), ("M", 15)]
-    two_hidden = service.suppress_small_cells({"a": 30, "b": 4, "c": 6})
+    assert statistics.suppress_small_cells({"F": 25, "M": 15}) == [("F", 25), ("M", 15)]
+    two_hidden = statistics.suppress_small_cells({"a": 30, "b": 4, "c": 6})
     assert two_hidden == [("a", 30), ("b", None), ("c", None)]
 
 
@@ -745,7 +745,7 @@ def test_purge_deletes_documents_no_filing_holds(app):
 
 def test_the_statistics_version_moves_with_each_filing(app, client):
     with app.app_context():
-        before = service.statistics_version(db.session)
+        before = statistics.statistics_version(db.session)
     _file(client)
     with app.app_context():
-        assert service.statistics_version(db.session) != before
+        assert statistics.statistics_version(db.session) != before

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from objection.identity import NirError, age_band, check_identity, key_of, normalise, parse_nir
-from objection.pseudonym import Keyring, Sealer, check_config, parse_keys
+from objection.keys import Keyring, Sealer, check_config, parse_keys
 
 TODAY = date(2026, 11, 24)
 

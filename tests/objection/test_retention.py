@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, inspect, select
 
+from core.clock import add_months
 from core.extensions import db
-from objection import service
+from objection import followup, queries, retention, service, statistics
 from objection.identity import parse_nir
+from objection.keys import keyring
 from objection.models import Filer, Objection, ObjectionEvent, ObjectionStatus, OutboxMail, Scope
-from objection.pseudonym import keyring
-from registry.service import add_months
 from tests.objection.factories import make_nir
 
 FILED = datetime(2025, 11, 20, 9, 0, tzinfo=UTC)
@@ -23,7 +23,7 @@ A_YEAR_AFTER = datetime(2026, 11, 30, 23, 1, tzinfo=UTC)  # 00:01 on 1 December 
 
 
 def _file(body: str = "2850375056123", token: str = "t", email: str = "p@exemple.fr",
-          now: datetime = FILED) -> service.Filing:
+          now: datetime = FILED) -> queries.Filing:
     return service.file_objection(db.session, service.FilingInput(
         filer=Filer.SELF, scope=Scope.GENERAL, project_reference=None,
         nir=parse_nir(make_nir(body)), birth_name="X", first_names="Y",
@@ -49,16 +49,16 @@ def test_a_filing_withdrawn_a_year_ago_is_erased_but_still_counted(app):
         service.withdraw(db.session, own.objection, by="citizen:web", now=WITHDRAWN)
         db.session.commit()
         _, pseudonym = keyring().pseudonymise(make_nir("2850375056123"))
-        figures = service.public_statistics(db.session)
-        version = service.statistics_version(db.session)
+        figures = statistics.public_statistics(db.session)
+        version = statistics.statistics_version(db.session)
 
-        assert service.erase_withdrawn(db.session, now=JUST_BEFORE_A_YEAR) == (0, [])
+        assert retention.erase_withdrawn(db.session, now=JUST_BEFORE_A_YEAR) == (0, [])
         assert db.session.get(Objection, own.objection.id).pseudonym == pseudonym
 
-        assert service.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (1, [])
+        assert retention.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (1, [])
         db.session.commit()
         erased = db.session.get(Objection, own.objection.id)
-        assert service.is_erased(erased) and erased.email_sealed == b""
+        assert retention.is_erased(erased) and erased.email_sealed == b""
         assert erased.linked_to_id is None and erased.reference == reference
         assert [e.action for e in erased.events] == ["erased"]
         assert db.session.scalar(select(func.count()).select_from(OutboxMail).where(
@@ -70,12 +70,12 @@ def test_a_filing_withdrawn_a_year_ago_is_erased_but_still_counted(app):
         assert stored.count(pseudonym) == 1
         # coarse facts stay, so the published figures and the page's ETag do not move
         assert (erased.month_filed, erased.age_band, erased.sex) == ("2025-11", "30-44", "F")
-        assert service.public_statistics(db.session) == figures
-        assert service.statistics_version(db.session) == version
+        assert statistics.public_statistics(db.session) == figures
+        assert statistics.statistics_version(db.session) == version
         # the old follow-up code opens nothing any more, like any wrong code
-        assert service.find_for_followup(db.session, reference, code) is None
+        assert followup.find_for_followup(db.session, reference, code) is None
         # a second run has nothing left to do
-        assert service.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (0, [])
+        assert retention.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (0, [])
 
 
 def test_filings_in_force_or_withdrawn_recently_are_kept(app):
@@ -86,8 +86,8 @@ def test_filings_in_force_or_withdrawn_recently_are_kept(app):
         service.withdraw(db.session, recent.objection, by="citizen:web",
                          now=A_YEAR_AFTER - timedelta(days=200))
         db.session.commit()
-        assert service.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (0, [])
-        assert not any(service.is_erased(o) for o in db.session.scalars(select(Objection)))
+        assert retention.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (0, [])
+        assert not any(retention.is_erased(o) for o in db.session.scalars(select(Objection)))
         assert in_force.objection.status == ObjectionStatus.RECEIVED
 
 
@@ -118,15 +118,15 @@ def test_the_daily_purge_erases_and_names_the_filings_a_review_holds(app, monkey
     assert "flask objection reviews" in result.output
     with app.app_context():
         kept = db.session.get(Objection, linked.objection.id)
-        assert not service.is_erased(kept) and kept.linked_to_id == first.objection.id
-        assert service.is_erased(db.session.get(Objection, lone.objection.id))
+        assert not retention.is_erased(kept) and kept.linked_to_id == first.objection.id
+        assert retention.is_erased(db.session.get(Objection, lone.objection.id))
     # held again the next day: still a success
     assert runner.invoke(args=["objection", "purge"]).exit_code == 0
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("database unavailable")
 
-    monkeypatch.setattr(service, "erase_withdrawn", broken)
+    monkeypatch.setattr(retention, "erase_withdrawn", broken)
     assert runner.invoke(args=["objection", "purge"]).exit_code == 1
 
 
@@ -165,9 +165,9 @@ def test_no_other_filing_of_the_person_still_points_at_an_erased_one(app):
         assert reference in _other_rows(first_id)[0]
 
         held = [reviewed.objection.reference]  # its withdrawal awaits staff
-        assert service.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (1, held)
+        assert retention.erase_withdrawn(db.session, now=A_YEAR_AFTER) == (1, held)
         db.session.commit()
-        assert service.is_erased(db.session.get(Objection, first_id))
+        assert retention.is_erased(db.session.get(Objection, first_id))
         texts, pointers = _other_rows(first_id)
         assert reference not in texts.upper() and first_id not in pointers
         # nor do its times: the heir took over at the exact moment of its withdrawal
@@ -182,5 +182,5 @@ def test_no_other_filing_of_the_person_still_points_at_an_erased_one(app):
         assert heir.status == ObjectionStatus.RECEIVED and heir.linked_to_id is None
         assert db.session.get(Objection, reviewed.objection.id).linked_to_id == heir.id
         assert db.session.get(Objection, duplicate.objection.id).linked_to_id == heir.id
-        [item] = service.filings_to_review(db.session, now=A_YEAR_AFTER)
+        [item] = queries.filings_to_review(db.session, now=A_YEAR_AFTER)
         assert f"liée à {heir.reference}" in item.reason

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from core.extensions import db
-from objection import service
+from objection import queries, service
 from objection.identity import parse_nir
+from objection.keys import keyring
 from objection.models import Filer, Scope
-from objection.pseudonym import keyring
 from tests.objection.factories import CHILD_NIR_BODY, DISTINCT_NIR_BODY, PDF, make_nir
 
 
-def _file(body: str, token: str, filer: Filer = Filer.SELF, **extra) -> service.Filing:
+def _file(body: str, token: str, filer: Filer = Filer.SELF, **extra) -> queries.Filing:
     birth = date(2016, 5, 10) if body == CHILD_NIR_BODY else date(1985, 3, 14)
     return service.file_objection(db.session, service.FilingInput(
         filer=filer, scope=Scope.GENERAL, project_reference=None, nir=parse_nir(make_nir(body)),
@@ -62,6 +62,6 @@ def test_a_late_review_says_so(app):
         db.session.commit()
         later = datetime.combine(child.objection.answer_due_on + timedelta(days=1),
                                  datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
-        items = service.filings_to_review(db.session, now=later)
+        items = queries.filings_to_review(db.session, now=later)
     assert [item.reference for item in items] == [child.objection.reference]
     assert items[0].reason.endswith("EN RETARD")

@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from core.extensions import db
-from registry import service
+from registry import queries, rules, service
 from registry.catalogue import DATA_SOURCES
 from registry.demo import (
     CITIES,
@@ -18,7 +18,7 @@ from registry.demo import (
     versions,
 )
 from registry.models import Organisation, Project, ProjectStatus
-from registry.search import SearchQuery, get_search_backend
+from registry.search import SearchQuery, documents, get_search_backend
 from tests.registry.factories import TODAY, make_project
 
 CATALOGUE = {spec["code"]: spec for spec in DATA_SOURCES}
@@ -40,7 +40,7 @@ def test_demo_register_is_large_varied_and_realistic(app, runner):
     assert result.exit_code == 0, result.output
     with app.app_context():
         session = db.session
-        projects = service.all_projects(session)
+        projects = queries.all_projects(session)
         organisations = list(session.scalars(select(Organisation)))
         assert len(projects) >= 400 and len(organisations) >= 60
         assert {p.status for p in projects} == set(ProjectStatus)
@@ -48,8 +48,8 @@ def test_demo_register_is_large_varied_and_realistic(app, runner):
                    and p.status != "avis-defavorable")
         assert any(p.results for p in projects if p.status == "termine")
         assert not any(p.results for p in projects if p.status != "termine")
-        assert any(service.results_status(p, TODAY).overdue for p in projects)
-        assert any(service.results_status(p, TODAY).late for p in projects)
+        assert any(rules.results_status(p, TODAY).overdue for p in projects)
+        assert any(rules.results_status(p, TODAY).late for p in projects)
         assert any(not p.objections_applied for p in projects)
         # The real names of the SNDS parts and catalogue databases, both kinds used.
         used = {s.code: s for p in projects for s in p.sources}
@@ -142,7 +142,7 @@ def test_saving_updates_the_index(app):
 
 def test_search_documents_hold_only_what_the_index_reads(app):
     from registry.search import DOCUMENT_FIELDS
-    from registry.search_whoosh import _to_fields
+    from registry.search.whoosh.analysis import to_fields as _to_fields
 
     class Read(dict):
         def __init__(self, *args):
@@ -159,7 +159,7 @@ def test_search_documents_hold_only_what_the_index_reads(app):
 
     with app.app_context():
         make_project("HDH-2024-0001", status="termine", processing_ended_on="2020-01-01")
-        document = Read(next(service.iter_search_documents(db.session)))
+        document = Read(next(documents.iter_search_documents(db.session)))
     # Nothing frozen at index time (an "overdue" flag would go stale the next day).
     assert set(document) == DOCUMENT_FIELDS
     _to_fields(document)
@@ -205,7 +205,7 @@ def test_a_search_before_the_index_is_built_creates_none(app, client, runner, ca
         for number in range(1, 4):
             make_project(f"HDH-2024-{number:04d}")
     shutil.rmtree(app.config["SEARCH_INDEX_DIR"])  # the database is there, not the index yet
-    with caplog.at_level("WARNING", logger="registry.search_whoosh"):
+    with caplog.at_level("WARNING", logger="registry.search.whoosh"):
         html = client.get("/projets").get_data(as_text=True)
     assert "La recherche n'est pas encore disponible" in html
     assert any("flask registry reindex" in r.getMessage() for r in caplog.records)
@@ -229,7 +229,7 @@ def test_reindex_if_missing_rebuilds_an_index_that_drifted(app, runner):
     assert "3 projets indexés" in partial.output
     with app.app_context():
         project = db.session.get(Project, first)
-        old = next(service.iter_search_documents(db.session, [first]))
+        old = next(documents.iter_search_documents(db.session, [first]))
         make_project(project.reference, title="Un titre plus récent")
         get_search_backend(app).index([old])  # the index holds the older version
     stale = runner.invoke(args=["registry", "reindex", "--if-missing"])

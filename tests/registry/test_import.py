@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from core.extensions import db
+from registry import queries, revisions
 from registry.importer import COLUMNS, Row, import_file, import_rows
 from registry.models import Project, ProjectRevision
 
@@ -142,7 +143,6 @@ def _register_state(app):
     """Everything an import could change: row counts of every register table, the public
     state of every project, and what the search index holds."""
     from core.database import Base
-    from registry import service
     from registry.search import SearchQuery, get_search_backend
 
     with app.app_context():
@@ -150,7 +150,7 @@ def _register_state(app):
         counts = {t.name: session.execute(select(func.count()).select_from(t)).scalar()
                   for t in Base.metadata.sorted_tables
                   if t.name.startswith(("project", "organisations", "data_sources"))}
-        snapshots = {p.reference: service.snapshot(p) for p in service.all_projects(session)}
+        snapshots = {p.reference: revisions.snapshot(p) for p in queries.all_projects(session)}
         backend = get_search_backend(app)
         found = backend.search(SearchQuery(text="chutes")).total
         return counts, snapshots, backend.ids(), found
@@ -213,10 +213,10 @@ def test_a_failure_while_writing_keeps_nothing(app, runner, tmp_path, populated,
 
 
 def test_each_row_is_checked_once_and_written_as_checked(app, runner, tmp_path, monkeypatch):
-    from registry import importer, service, validation
+    from registry import importer, preparation, service
 
     checked = []
-    prepare = validation.prepare_project
+    prepare = preparation.prepare_project
 
     def counted(session, data, **kwargs):
         checked.append(data.get("reference"))

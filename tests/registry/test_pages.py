@@ -14,6 +14,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from core.extensions import db
+from registry import queries
+from registry.search import documents
 from tests.registry.factories import finished, make_project
 
 
@@ -111,13 +113,13 @@ def test_json_ld_uses_schema_org_vocabulary(app, client, register):
     assert stopped["status"] == "https://schema.org/Withdrawn"  # before any data
 
 
-def test_a_passed_objection_deadline_is_said(app, client, register, frozen_today):
+def test_a_passed_objection_deadline_is_said(app, client, register, clock):
     with app.app_context():
         make_project("HDH-2024-0006", objection_deadline="2026-03-15")
-    frozen_today(date(2026, 3, 15))
+    clock.on(date(2026, 3, 15))
     html = client.get("/projets/HDH-2024-0006").get_data(as_text=True)
     assert "S'opposer à ce projet" in html and "Possible jusqu'au 15 mars 2026" in html
-    frozen_today(date(2026, 3, 16))
+    clock.on(date(2026, 3, 16))
     html = client.get("/projets/HDH-2024-0006").get_data(as_text=True)
     assert "S'opposer à ce projet</a>" not in html
     assert ("Il n'est plus possible de s'opposer à ce projet depuis le 16 mars 2026 "
@@ -214,7 +216,7 @@ def test_statistics_follow_objection_filings(app, client, register, monkeypatch)
 
     etag = client.get("/statistiques").headers["ETag"]
     # A current copy is answered before anything is computed.
-    monkeypatch.setattr("registry.service.statistics", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("registry.statistics.statistics", lambda *a, **k: 1 / 0)
     assert client.get("/statistiques", headers={"If-None-Match": etag}).status_code == 304
     monkeypatch.undo()
     assert file_through_ui(client).status_code == 303
@@ -223,24 +225,13 @@ def test_statistics_follow_objection_filings(app, client, register, monkeypatch)
     assert fresh.status_code == 200 and fresh.headers["ETag"] != etag
 
 
-@pytest.fixture
-def frozen_today(monkeypatch):
-    """Set the register's "today" (views and API) to a given date."""
-    from registry import views
-
-    def freeze(day: date) -> None:
-        monkeypatch.setattr(views, "_today", lambda: day)
-
-    return freeze
-
-
-def test_overdue_follows_the_calendar_without_reindexing(client, register, frozen_today):
+def test_overdue_follows_the_calendar_without_reindexing(client, register, clock):
     # HDH-2021-0003: processing ended 2023-01-01, no result: due 2024-07-01 (18 months).
-    frozen_today(date(2024, 7, 1))
+    clock.on(date(2024, 7, 1))
     html = client.get("/projets?retard=oui").get_data(as_text=True)
     assert "Aucun projet ne correspond" in html
     assert client.get("/api/v1/projects?retard=oui").json["meta"]["total"] == 0
-    frozen_today(date(2024, 7, 2))
+    clock.on(date(2024, 7, 2))
     html = client.get("/projets?retard=oui").get_data(as_text=True)
     assert "Chutes des personnes âgées" in html and "1 projet" in html
     facets = client.get("/api/v1/projects").json["meta"]["facets"]["overdue"]
@@ -248,13 +239,13 @@ def test_overdue_follows_the_calendar_without_reindexing(client, register, froze
     assert client.get("/api/v1/projects?retard=oui").json["meta"]["total"] == 1
 
 
-def test_date_dependent_pages_change_last_modified_each_day(client, register, frozen_today):
-    frozen_today(date(2030, 5, 1))
+def test_date_dependent_pages_change_last_modified_each_day(client, register, clock):
+    clock.on(date(2030, 5, 1))
     first = client.get("/projets/HDH-2021-0003")
     # The day starts at midnight in Paris (22:00 UTC the day before in summer): never a
     # Last-Modified later than the response's own date, even just after midnight in France.
     assert first.headers["Last-Modified"] == "Tue, 30 Apr 2030 22:00:00 GMT"
-    frozen_today(date(2030, 5, 2))
+    clock.on(date(2030, 5, 2))
     later = client.get("/projets/HDH-2021-0003",
                        headers={"If-Modified-Since": first.headers["Last-Modified"]})
     assert later.status_code == 200
@@ -262,7 +253,7 @@ def test_date_dependent_pages_change_last_modified_each_day(client, register, fr
     assert later.headers["ETag"] != first.headers["ETag"]
     # a page that does not depend on the date keeps its validators
     source = client.get("/sources/DCIR")
-    frozen_today(date(2030, 5, 3))
+    clock.on(date(2030, 5, 3))
     assert client.get("/sources/DCIR", headers={"If-None-Match": source.headers["ETag"]}
                       ).status_code == 304
 
@@ -321,7 +312,7 @@ def test_json_export(client, register):
 
 
 def test_exports_load_every_match_with_one_search(app, client, register, monkeypatch):
-    from registry import search, service
+    from registry import search
 
     with app.app_context():
         backend = search.get_search_backend(app)
@@ -334,10 +325,10 @@ def test_exports_load_every_match_with_one_search(app, client, register, monkeyp
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(backend, name, counted)
-    monkeypatch.setattr("registry.api.CHUNK", 1)
+    monkeypatch.setattr("registry.responses.EXPORT_CHUNK", 1)
     loads = []
-    original_load = service.projects_by_ids
-    monkeypatch.setattr(service, "projects_by_ids",
+    original_load = queries.projects_by_ids
+    monkeypatch.setattr(queries, "projects_by_ids",
                         lambda session, ids, **kw: loads.append(ids) or original_load(
                             session, ids, **kw))
     rows = client.get("/projets.csv?statut=termine").data.decode("utf-8-sig").splitlines()
@@ -360,7 +351,7 @@ def test_open_data_page_validators_are_worked_out_once(app, client, register, mo
     def no_file_reading(*args, **kwargs):
         raise AssertionError("files read again")
 
-    monkeypatch.setattr("registry.views.Path", no_file_reading)
+    monkeypatch.setattr("registry.responses.Path", no_file_reading)
     assert client.get("/donnees-ouvertes").headers["ETag"] == first.headers["ETag"]
     assert client.get("/donnees-ouvertes", headers={"If-None-Match": first.headers["ETag"]}
                       ).status_code == 304
@@ -567,18 +558,18 @@ SEARCHED = ["/projets?q=nouveau", "/api/v1/projects?q=nouveau", "/projets.csv?q=
 
 @pytest.mark.parametrize("path", SEARCHED)
 def test_search_backed_validators_follow_the_index(app, client, register, monkeypatch, path):
-    from registry import search, service
+    from registry import search
 
     # The window between a commit and the index update: the database has the project, the
     # index does not yet.
     monkeypatch.setattr(search, "index_projects", lambda app, documents: None)
     with app.app_context():
         make_project("HDH-2024-0010", title="Un nouveau projet")
-        project_id = service.get_project(db.session, "HDH-2024-0010").id
+        project_id = queries.get_project(db.session, "HDH-2024-0010").id
     before = client.get(path)
     assert before.status_code == 200 and "HDH-2024-0010" not in before.get_data(as_text=True)
     with app.app_context():
-        search.get_search_backend(app).index(service.iter_search_documents(db.session,
+        search.get_search_backend(app).index(documents.iter_search_documents(db.session,
                                                                            [project_id]))
     after = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200 and "HDH-2024-0010" in after.get_data(as_text=True)
@@ -587,11 +578,11 @@ def test_search_backed_validators_follow_the_index(app, client, register, monkey
 @pytest.mark.parametrize("path", ["/projets?q=cancer", "/api/v1/projects",
                                   "/projets.csv?theme=oncologie"])
 def test_a_rebuild_changes_the_validators(app, client, runner, register, monkeypatch, path):
-    import registry.search_whoosh
+    import registry.search.whoosh.store
 
     first = client.get(path)
-    later = registry.search_whoosh.time.time_ns() + 86_400 * 10**9
-    monkeypatch.setattr(registry.search_whoosh.time, "time_ns", lambda: later)
+    later = registry.search.whoosh.store.time.time_ns() + 86_400 * 10**9
+    monkeypatch.setattr(registry.search.whoosh.store.time, "time_ns", lambda: later)
     assert runner.invoke(args=["registry", "reindex"]).exit_code == 0
     assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}
                       ).status_code == 200
@@ -666,7 +657,7 @@ def test_the_database_follows_the_catalogue_at_set_up(app, runner, register):
 
 
 def test_openapi_validators_follow_the_code(app, client, register, monkeypatch):
-    from registry import openapi
+    from registry.opendata import openapi
 
     first = client.get("/api/v1/openapi.json")
     with app.app_context():

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from registry.search import BACKENDS, SearchQuery, check_config
-from registry.search_whoosh import WhooshBackend, _postings
+from registry.search.whoosh import WhooshBackend
+from registry.search.whoosh.postings import postings as _postings
 
 
 def doc(id: int, title: str, summary: str = "", **extra) -> dict:

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import column, func, insert, select, table, text
 from sqlalchemy.exc import IntegrityError
 
+from core.clock import add_months, months_between
 from core.extensions import db
-from registry import service
+from registry import queries, revisions, rules, service, statistics, validation
 from registry.models import Organisation, Project, ProjectRevision
 from tests.registry.factories import TODAY, finished, make_project, project_data
 
@@ -23,7 +24,7 @@ def ctx(app):
 
 
 def test_a_bad_reference_is_refused(ctx):
-    with pytest.raises(service.RegistryError) as error:
+    with pytest.raises(validation.RegistryError) as error:
         service.save_project(ctx, project_data("HDH-24-1"), by="t")
     assert error.value.field == "reference"
 
@@ -40,7 +41,7 @@ def test_reference_is_unique_in_the_database(ctx):
 
 
 def test_objections_not_applied_need_a_reason(ctx):
-    with pytest.raises(service.RegistryError) as error:
+    with pytest.raises(validation.RegistryError) as error:
         service.save_project(ctx, project_data(objections_applied=False), by="t")
     assert error.value.field == "objection_exception_reason"
 
@@ -61,7 +62,7 @@ def test_the_database_itself_refuses_a_missing_exception_reason(ctx):
     ({"period_start_year": 2020, "period_end_year": 2010}, "period_end_year"),
 ])
 def test_invalid_data_names_its_field(ctx, changes, field):
-    with pytest.raises(service.RegistryError) as error:
+    with pytest.raises(validation.RegistryError) as error:
         service.save_project(ctx, project_data(**changes), by="t")
     assert error.value.field == field
 
@@ -89,7 +90,7 @@ def test_a_change_records_who_what_and_when(ctx):
     latest = project.revisions[-1]
     assert latest.number == 2 and latest.author == "Bob"
     assert set(latest.changed_fields) == {"status", "processing_ended_on"}
-    comparison = service.compare_revisions(project.revisions[0].snapshot, latest.snapshot)
+    comparison = revisions.compare_revisions(project.revisions[0].snapshot, latest.snapshot)
     assert ("status", "en-cours", "termine") in comparison
 
 
@@ -112,7 +113,7 @@ def test_record_status_adds_a_dated_step(ctx):
 ])
 def test_results_are_due_18_months_after_processing(ctx, ended, results, overdue, months, late):
     project = finished("HDH-2022-0001", ended, results)
-    state = service.results_status(project, today=TODAY)
+    state = rules.results_status(project, today=TODAY)
     assert (state.overdue, state.overdue_months, state.late) == (overdue, months, late)
 
 
@@ -124,9 +125,9 @@ def test_sponsor_record_and_ranking(ctx):
              sponsor_kind="entreprise")
     organisation = ctx.scalar(select(Organisation).where(
         Organisation.name == "Centre hospitalier universitaire de Valmont"))
-    record = service.sponsor_record(ctx, organisation, today=TODAY)
+    record = statistics.sponsor_record(ctx, organisation, today=TODAY)
     assert (record.projects, record.due, record.on_time, record.overdue) == (2, 2, 1, 1)
-    ranking = service.sponsor_ranking(ctx, today=TODAY)
+    ranking = statistics.sponsor_ranking(ctx, today=TODAY)
     assert ranking[0].organisation.name == organisation.name
 
 
@@ -138,27 +139,27 @@ def test_sponsor_record_and_ranking(ctx):
 ])
 def test_project_for_objection(ctx, changes, accepts):
     make_project(**changes)
-    info = service.project_for_objection(ctx, "hdh-2024-0001")
+    info = queries.project_for_objection(ctx, "hdh-2024-0001")
     assert info is not None and info.accepts_objections is accepts
-    assert service.project_for_objection(ctx, "HDH-2099-0001") is None
+    assert queries.project_for_objection(ctx, "HDH-2099-0001") is None
 
 
 def test_key_figures(ctx):
-    assert service.key_figures(ctx) is None
+    assert statistics.key_figures(ctx) is None
     make_project()
-    figures = service.key_figures(ctx)
+    figures = statistics.key_figures(ctx)
     assert figures[0]["value"] == 1
 
 
 def test_add_months_handles_month_ends():
-    assert service.add_months(date(2024, 8, 31), 18) == date(2026, 2, 28)
-    assert service.months_between(date(2025, 1, 31), date(2025, 3, 1)) == 1
+    assert add_months(date(2024, 8, 31), 18) == date(2026, 2, 28)
+    assert months_between(date(2025, 1, 31), date(2025, 3, 1)) == 1
 
 
 # --------------------------------------------------------------------------- every problem
 
 def test_every_problem_is_reported_at_once(ctx):
-    with pytest.raises(service.InvalidProject) as error:
+    with pytest.raises(validation.InvalidProject) as error:
         service.save_project(ctx, project_data(
             title="", sources=["NOPE"], themes=["astrologie"], status="fini",
             planned_end="31/12/2026", period_start_year=0, sponsor_kind="secte"), by="t")
@@ -169,7 +170,7 @@ def test_every_problem_is_reported_at_once(ctx):
 
 
 def test_a_closed_project_needs_the_end_of_processing(ctx):
-    with pytest.raises(service.RegistryError) as error:
+    with pytest.raises(validation.RegistryError) as error:
         service.save_project(ctx, project_data(status="abandonne"), by="t")
     assert error.value.field == "processing_ended_on"
 
@@ -185,7 +186,7 @@ def test_a_new_status_without_steps_records_a_dated_step(ctx):
     for bad_date, message in (("2024-01-01", "antérieure"), ("2027-01-01", "futur")):
         data = {"reference": "HDH-2024-0001", "status": "abandonne", "status_date": bad_date,
                 "processing_ended_on": "2025-02-28"}
-        with pytest.raises(service.RegistryError) as error:
+        with pytest.raises(validation.RegistryError) as error:
             service.save_project(ctx, data, by="t", today=TODAY)
         assert error.value.field == "status_date" and message in error.value.message
 
@@ -298,9 +299,9 @@ def test_overdue_results_are_at_least_one_month_late():
     # Due 2025-07-15: a day late is "1 mois", never "0 mois".
     for today, months in ((date(2025, 7, 16), 1), (date(2025, 8, 14), 1),
                           (date(2025, 8, 15), 1), (date(2025, 9, 16), 2)):
-        state = service.results_status(project, today=today)
+        state = rules.results_status(project, today=today)
         assert state.overdue and state.overdue_months == months
-    assert not service.results_status(project, today=date(2025, 7, 15)).overdue
+    assert not rules.results_status(project, today=date(2025, 7, 15)).overdue
 
 
 def test_the_ranking_never_hides_a_sponsor_with_results_overdue(ctx):
@@ -310,7 +311,7 @@ def test_the_ranking_never_hides_a_sponsor_with_results_overdue(ctx):
         finished(f"HDH-2022-000{number}", "2023-01-01", sponsor=sponsor,
                  sponsor_kind="entreprise" if "Aurore" in sponsor else "recherche",
                  results=[{"kind": "article", "title": "A", "published_on": "2024-01-01"}])
-    ranking = service.sponsor_ranking(ctx, today=TODAY, minimum_due=2)
+    ranking = statistics.sponsor_ranking(ctx, today=TODAY, minimum_due=2)
     names = [r.organisation.name for r in ranking]
     # Two on time first; the sponsor with one overdue project is shown (last); a perfect
     # record on a single project waits for a second one.
@@ -325,8 +326,8 @@ def test_the_ranking_never_hides_a_sponsor_with_results_overdue(ctx):
 def test_results_are_due_only_once_data_were_made_available(ctx, steps, due):
     from flask import current_app
 
+    from registry.rules import study_status
     from registry.search import SearchQuery, get_search_backend
-    from registry.views import study_status
 
     days = ["2022-01-10", "2022-03-01", "2022-06-01"]
     events = [{"status": s, "date": d} for s, d in zip(steps, days, strict=True)]
@@ -335,12 +336,12 @@ def test_results_are_due_only_once_data_were_made_available(ctx, steps, due):
                            sponsor_kind="association",
                            status_events=[*events, {"status": "abandonne",
                                                     "date": "2023-01-01"}])
-    state = service.results_status(project, today=TODAY)
+    state = rules.results_status(project, today=TODAY)
     assert (state.overdue, state.due_on is not None) == (due, due)
     assert study_status(project).endswith("/Terminated" if due else "/Withdrawn")
-    ranked = [r.organisation.name for r in service.sponsor_ranking(ctx, today=TODAY)]
+    ranked = [r.organisation.name for r in statistics.sponsor_ranking(ctx, today=TODAY)]
     assert ("Fondation Prudente" in ranked) == due
-    assert dict(service.statistics(ctx, today=TODAY)["totals"])["overdue"] == int(due)
+    assert dict(statistics.statistics(ctx, today=TODAY)["totals"])["overdue"] == int(due)
     backend = get_search_backend(current_app)
     assert backend.search(SearchQuery(filters={"overdue": ["oui"]}, today=TODAY)).total == \
         int(due)
@@ -352,7 +353,7 @@ def test_results_are_due_only_once_data_were_made_available(ctx, steps, due):
                                  "vbscript:msgbox(1)"])
 def test_result_links_are_web_addresses_only(ctx, url):
     result = {"kind": "article", "title": "A", "published_on": "2024-02-01", "url": url}
-    with pytest.raises(service.InvalidProject) as error:
+    with pytest.raises(validation.InvalidProject) as error:
         finished("HDH-2022-0001", "2023-01-01", [result])
     [problem] = error.value.errors
     assert problem.field == "results"
@@ -374,6 +375,6 @@ def test_dois_are_stored_bare(ctx, given, stored):
 @pytest.mark.parametrize("doi", ["javascript:alert(1)", "11.1234/abc", "10.1234", "abc"])
 def test_a_doi_must_be_one(ctx, doi):
     result = {"kind": "article", "title": "A", "published_on": "2024-02-01", "doi": doi}
-    with pytest.raises(service.InvalidProject) as error:
+    with pytest.raises(validation.InvalidProject) as error:
         finished("HDH-2022-0001", "2023-01-01", [result])
     assert "DOI" in error.value.errors[0].message and "10." in error.value.errors[0].message

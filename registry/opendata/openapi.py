@@ -3,7 +3,14 @@
 
 from __future__ import annotations
 
-from registry.listing import FACET_PARAMS, MAX_QUERY_LENGTH, SORTS
+from registry.codes import (
+    REFERENCE_PATTERN,
+    OrganisationKind,
+    ProjectStatus,
+    ResultKind,
+    SourceKind,
+)
+from registry.listing import FACET_PARAMS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
@@ -11,19 +18,16 @@ NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 ORGANISATION = {
     "type": "object", "required": ["name", "slug", "kind", "city"],
     "properties": {"name": {"type": "string"}, "slug": {"type": "string"},
-                   "kind": {"type": "string", "enum": ["hopital", "recherche", "agence",
-                                                       "entreprise", "start-up", "association"]},
+                   "kind": {"type": "string", "enum": [k.value for k in OrganisationKind]},
                    "city": {"type": "string"}},
     "additionalProperties": False,
 }
 PROJECT_SUMMARY_PROPERTIES = {
-    "reference": {"type": "string", "pattern": "^HDH-[0-9]{4}-[0-9]{4}$"},
+    "reference": {"type": "string", "pattern": REFERENCE_PATTERN},
     "title": {"type": "string"}, "summary": {"type": "string"},
     "url": {"type": "string", "format": "uri"},
     "sponsor": {"$ref": "#/components/schemas/Organisation"},
-    "status": {"type": "string", "enum": ["depose", "avis-favorable", "avis-reserves",
-                                          "avis-defavorable", "autorise", "donnees-disponibles",
-                                          "en-cours", "termine", "abandonne"]},
+    "status": {"type": "string", "enum": [s.value for s in ProjectStatus]},
     "themes": {"type": "array", "items": {"type": "string"}},
     "sources": {"type": "array", "items": {"type": "string"}},
     "uses_ai": {"type": "boolean"},
@@ -66,8 +70,7 @@ PROJECT_DETAIL = {"type": "object",
                   "additionalProperties": False}
 RESULT = {
     "type": "object", "required": ["kind", "title", "published_on", "url", "doi", "summary"],
-    "properties": {"kind": {"type": "string", "enum": ["article", "rapport", "these", "code",
-                                                       "jeu-de-donnees", "algorithme"]},
+    "properties": {"kind": {"type": "string", "enum": [k.value for k in ResultKind]},
                    "title": {"type": "string"}, "published_on": {"type": "string",
                                                                  "format": "date"},
                    "url": NULLABLE_STRING, "doi": NULLABLE_STRING, "summary": NULLABLE_STRING},
@@ -86,7 +89,7 @@ SOURCE = {
     "required": ["code", "name", "kind", "holder", "description", "content", "since_year", "url",
                  "projects_count"],
     "properties": {"code": {"type": "string"}, "name": {"type": "string"},
-                   "kind": {"type": "string", "enum": ["base-principale", "catalogue"]},
+                   "kind": {"type": "string", "enum": [k.value for k in SourceKind]},
                    "holder": {"type": "string"}, "description": {"type": "string"},
                    "content": {"type": "string"}, "since_year": {"type": ["integer", "null"]},
                    "url": {"type": "string"}, "projects_count": {"type": "integer"}},
@@ -129,9 +132,9 @@ def _listing_parameters() -> list[dict]:
          "description": "Recherche en français (accents et pluriels indifférents)."},
         {"name": "tri", "in": "query", "schema": {"type": "string", "enum": list(SORTS)}},
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                   "maximum": 10000}},
+                                                   "maximum": MAX_PAGE}},
         {"name": "par_page", "in": "query", "schema": {"type": "integer", "minimum": 1,
-                                                       "maximum": 100}},
+                                                       "maximum": MAX_PER_PAGE}},
     ]
     for param, facet in FACET_PARAMS.items():
         parameters.append({"name": param, "in": "query", "style": "form", "explode": True,

@@ -1,0 +1,84 @@
+"""Supporting documents (proof that a filer may act for someone), encrypted on disk under
+``INSTANCE_DIR/uploads``: kept between the form and the review step while the form is filled
+in (``pending``), then with the filing until its review is done."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from flask import current_app
+
+from objection.keys import KeyConfigError, sealer
+
+
+def _instance_file(*parts: str) -> Path:
+    return Path(current_app.config["INSTANCE_DIR"]).joinpath(*parts)
+
+
+def write_private_file(path: Path, content: bytes) -> None:
+    """Write a file only the service account can read (the content is encrypted anyway)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+
+
+def store(content: bytes, submission_hash: str) -> str:
+    """Keep a filing's document; returns its file name. Named after the submission, so that a
+    filing retried after a lost race writes the same file instead of leaving an orphan."""
+    name = f"{submission_hash}.bin"
+    write_private_file(_instance_file("uploads", name), sealer().seal(content, b"document"))
+    return name
+
+
+def delete(name: str) -> None:
+    """Delete a filing's document (once its review is done, or when the filing is erased)."""
+    _instance_file("uploads", name).unlink(missing_ok=True)
+
+
+def pending_document_path(form_token: str) -> Path:
+    """Where a document waits, encrypted, between the form and the review step."""
+    safe = "".join(c for c in form_token if c.isalnum())[:64]
+    return _instance_file("uploads", "pending", f"{safe}.bin")
+
+
+def keep_pending_document(form_token: str, content: bytes) -> None:
+    """Keep a document that passed its checks until the form is sent (or abandoned)."""
+    write_private_file(pending_document_path(form_token),
+                       sealer().seal(content, b"pending-document"))
+
+
+def pending_document(form_token: str) -> bytes | None:
+    """The document kept for this form, if any (None if its key is no longer configured:
+    the form then asks for the file again)."""
+    path = pending_document_path(form_token)
+    if not path.exists():
+        return None
+    try:
+        return sealer().open(path.read_bytes(), b"pending-document")
+    except (KeyConfigError, InvalidTag):
+        return None
+
+
+def forget_pending_document(form_token: str) -> None:
+    pending_document_path(form_token).unlink(missing_ok=True)
+
+
+def delete_orphans(kept: set[str], now: datetime, max_age: timedelta) -> int:
+    """Delete documents older than ``max_age`` that no filing holds: forms never sent, and
+    filings that never committed (a crash, a full disk). ``kept``: the names filings hold.
+    Returns how many were deleted."""
+    deleted = 0
+    oldest = (now - max_age).timestamp()
+    for folder, names in ((_instance_file("uploads", "pending"), set()),
+                          (_instance_file("uploads"), kept)):
+        if not folder.is_dir():
+            continue
+        for path in folder.glob("*.bin"):
+            if path.name not in names and path.stat().st_mtime < oldest:
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return deleted

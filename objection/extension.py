@@ -1,0 +1,21 @@
+"""Objections as part of the site: ``init_app`` registers the form, the follow-up and the
+commands; ``check_config`` lists what is wrong with the keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from objection import cli, keys, views
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+
+
+def check_config(config: Mapping[str, Any]) -> list[str]:
+    """The pseudonym and identity keys (``objection.keys.check_config``)."""
+    return keys.check_config(config)
