@@ -49,6 +49,7 @@ class BaseConfig:
     # (input kept) rather than a bare 413 page.
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     PROXY_COUNT = 0  # number of trusted reverse proxies in front of the app
+    PAGE_CACHE_ENABLED = True  # rendered public pages kept in memory (core.page_cache)
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
@@ -106,6 +107,7 @@ ENVIRONMENT_VARIABLES: dict[str, type] = {
     "PROXY_COUNT": int,
     "RATELIMIT_STORAGE_URI": str,
     "RATELIMIT_ENABLED": bool,
+    "PAGE_CACHE_ENABLED": bool,
     "LOG_LEVEL": str,
     "PSEUDONYM_KEYS": str,
     "IDENTITY_ENCRYPTION_KEYS": str,

@@ -11,11 +11,12 @@ Services receive the session and flush; the view or CLI command that called them
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import (
@@ -29,6 +30,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -65,6 +67,15 @@ def string_enum(kind: type[enum.StrEnum], name: str, length: int = 40) -> Enum:
     return Enum(kind, name=name, native_enum=False, create_constraint=True, length=length,
                 values_callable=lambda members: [m.value for m in members],
                 validate_strings=True)
+
+
+def dialect_insert(session: Session) -> Callable[..., Any]:
+    """The ``insert`` construct of the session's database, for ``ON CONFLICT`` clauses
+    (PostgreSQL and SQLite spell them the same way): a conflict settled in the statement raises
+    no duplicate-key error, so none reaches a log."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 class Base(DeclarativeBase):

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from flask import Flask, Response, g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Optional separator between groups: every one the objection form accepts (objection/identity.py
 # _SEPARATORS; a test keeps the two in step): spaces, dots, slashes, underscores, Unicode dashes.
 _SEP = r"[\s./_\-\u2010-\u2015\u2212\ufe63\uff0d]?"
@@ -47,7 +47,7 @@ class JsonLinesFormatter(logging.Formatter):
             "logger": record.name,
             "message": mask_identifiers(record.getMessage()),
         }
-        for key in ("request_id", "method", "path", "status", "duration_ms", "event"):
+        for key in ("request_id", "method", "path", "status", "duration_ms", "cached", "event"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
@@ -127,7 +127,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def start_request() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @app.after_request

@@ -8,12 +8,15 @@ from typing import Any
 
 from flask import Flask
 
-from objection import cli, keys, views
+from core.page_cache import page_cache
+from objection import cli, keys, statistics, views
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     cli.init_app(app)
+    engine = app.extensions["database"]["engine"]
+    page_cache(app).add_source("objections", lambda: statistics.current_version(engine))
 
 
 def check_config(config: Mapping[str, Any]) -> list[str]:

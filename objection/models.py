@@ -178,3 +178,17 @@ class OutboxMail(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     last_error: Mapped[str] = mapped_column(String(300), default="")
+
+
+class FilingCount(Base):
+    """Filings by month filed, age band and sex, counted as they are filed (same transaction):
+    the public statistics read a few dozen rows instead of grouping every filing. Filings are
+    never deleted and the yearly erasure keeps these three facts, so the counts never go
+    down."""
+
+    __tablename__ = "objection_filing_counts"
+
+    month_filed: Mapped[str] = mapped_column(String(7), primary_key=True)
+    age_band: Mapped[str] = mapped_column(String(8), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(1), primary_key=True)
+    filings: Mapped[int] = mapped_column(Integer, default=0)

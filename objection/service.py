@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from core.clock import add_months, local_date, utcnow
-from objection import documents, mail
+from core.database import dialect_insert
+from objection import documents, mail, statistics
 from objection.identity import Nir, age_band
 from objection.keys import sealer
 from objection.models import ACTIVE_STATUSES, Filer, Objection, ObjectionStatus, Scope
@@ -98,6 +97,7 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
     assert objection is not None
     objection.record("filed", by=f"citizen:{channel}", at=now,
                      detail=f"scope={data.scope}; filer={data.filer}")
+    statistics.count_filing(session, objection)
     mail.queue(session, objection, "receipt", recipient=data.email, now=now)
     session.flush()
     return Filing(objection, sub.followup_code)
@@ -106,10 +106,8 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
 def _insert_objection(session: Session, values: dict) -> int | None:
     """Insert a filing, or nothing when one of the table's unique indexes already holds it (the
     same submission, a primary filing for the same person and scope): its id, or None."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return session.scalar(insert(Objection).values(**values).on_conflict_do_nothing()
-                          .returning(Objection.id))
+    insert = dialect_insert(session)(Objection).values(**values)
+    return session.scalar(insert.on_conflict_do_nothing().returning(Objection.id))
 
 
 def _hand_over(session: Session, objection: Objection, now: datetime) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from registry import cli, presenters, search, views
+from core.page_cache import page_cache
+from registry import cli, presenters, queries, responses, search, views
 from registry.opendata import views as opendata_views
 
 
@@ -17,6 +18,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(opendata_views.bp)
     cli.init_app(app)
     presenters.init_app(app)
+    cache = page_cache(app)
+    engine = app.extensions["database"]["engine"]
+    cache.add_source("register", lambda: queries.current_register_version(engine))
+    cache.add_source("index", lambda: search.index_version(app)[0])
+    cache.add_source("code", lambda: responses.code_version(app)[0])
 
 
 def check_config(config: Mapping[str, Any]) -> list[str]:

@@ -190,3 +190,18 @@ class ProjectRevision(Base):
     snapshot: Mapped[dict] = mapped_column(JSON)
 
     project: Mapped[Project] = relationship(back_populates="revisions")
+
+
+class RegistryState(Base):
+    """One row: the register's version, moved by every write that changes what a page shows
+    (a project's version, an organisation, the data sources), in the same transaction. Every
+    cached page and every validator of the register follows it: one primary-key read tells
+    whether anything changed."""
+
+    __tablename__ = "registry_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    # The latest moment a change was dated (a revision's or an organisation's date): the
+    # Last-Modified of the register's responses.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

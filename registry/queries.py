@@ -4,12 +4,11 @@ here writes. ``project_for_objection`` is the one door the objection package use
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from registry.codes import parse_reference
@@ -17,7 +16,7 @@ from registry.models import (
     DataSource,
     Organisation,
     Project,
-    ProjectRevision,
+    RegistryState,
     project_funders,
     project_sources,
 )
@@ -62,15 +61,36 @@ def all_projects(session: Session) -> list[Project]:
     return list(session.scalars(select(Project).order_by(Project.reference).options(*_FULL_LOAD)))
 
 
+@dataclass(frozen=True)
+class RegisterVersion:
+    """The register's version (moved by every write that changes what a page shows) and the
+    date of its latest change."""
+
+    number: int
+    changed_at: datetime | None
+
+
+def register_version(session: Session) -> RegisterVersion:
+    """The register's version: one primary-key read (``RegistryState``), what every validator
+    and cached page of the register follows."""
+    row = session.execute(select(RegistryState.version, RegistryState.changed_at)
+                          .where(RegistryState.id == 1)).first()
+    return RegisterVersion(row[0], row[1]) if row else RegisterVersion(0, None)
+
+
+def current_register_version(engine: Engine) -> int:
+    """The register's version number, read outside any request (the page cache asks it before
+    serving a kept page)."""
+    with engine.connect() as connection:
+        number = connection.execute(select(RegistryState.version)
+                                    .where(RegistryState.id == 1)).scalar()
+    return number or 0
+
+
 def last_change(session: Session) -> datetime | None:
-    """When the register last changed (the validator of every cached register response): its
-    last published version, or the last change to an organisation (kind, city), which project,
-    organisation and listing pages show too."""
-    moments = session.execute(select(
-        select(func.max(ProjectRevision.created_at)).scalar_subquery(),
-        select(func.max(Organisation.updated_at)).scalar_subquery())).one()
-    return max((m if m.tzinfo else m.replace(tzinfo=UTC) for m in moments if m is not None),
-               default=None)
+    """When the register last changed: its newest published version, or the last change to
+    an organisation (kind, city), which project, organisation and listing pages show too."""
+    return register_version(session).changed_at
 
 
 def count_projects(session: Session) -> int:
@@ -78,19 +98,6 @@ def count_projects(session: Session) -> int:
 
 
 # --------------------------------------------------------------------------- data sources
-
-def sources_version(session: Session) -> str:
-    """A digest of the data sources as the database has them, for the validators of the pages
-    and files that show them (``/sources``, the API, DCAT): a sync changes it."""
-    rows = session.execute(select(
-        DataSource.code, DataSource.name, DataSource.kind, DataSource.holder,
-        DataSource.description, DataSource.content, DataSource.url, DataSource.since_year,
-    ).order_by(DataSource.code))
-    digest = hashlib.sha256()
-    for row in rows:
-        digest.update(repr(tuple(str(value) for value in row)).encode())
-    return digest.hexdigest()[:32]
-
 
 def list_sources(session: Session) -> list[DataSource]:
     return list(session.scalars(select(DataSource).order_by(DataSource.kind, DataSource.code)))
@@ -158,6 +165,12 @@ class ProjectForObjection:
     title: str
     accepts_objections: bool
     objection_deadline: date | None
+    #: False for a project the law exempts: neither a per-project nor a general objection
+    #: applies to it (``objection_exception_reason`` says why).
+    objections_applied: bool = True
+    objection_exception_reason: str = ""
+    #: The project goes no further (finished, abandoned, refused): it extracts no more data.
+    closed: bool = False
 
 
 def project_for_objection(session: Session, reference: str,
@@ -173,4 +186,7 @@ def project_for_objection(session: Session, reference: str,
         reference=project.reference, title=project.title,
         accepts_objections=accepts_objections(project, today),
         objection_deadline=project.objection_deadline,
+        objections_applied=project.objections_applied,
+        objection_exception_reason=project.objection_exception_reason,
+        closed=project.status.closed,
     )

@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from flask import Response, abort, current_app, g, make_response, render_template, request
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+)
 from flask_babel import get_locale
 
 from core.clock import local_today, start_of_local_day
 from core.extensions import db
-from core.http_cache import add_cors, make_etag, not_modified, with_validators
+from core.http_cache import add_cors, cache_control, make_etag, not_modified, with_validators
+from core.page_cache import keep
 from registry import catalogue, presenters, queries, search
 from registry.listing import BadListingRequest, ListingParams, parse_listing
 from registry.models import Project
@@ -34,7 +46,7 @@ def site_url() -> str:
     return current_app.config["SITE_URL"].rstrip("/")
 
 
-def code_version() -> tuple[str, datetime]:
+def code_version(app: Flask | None = None) -> tuple[str, datetime]:
     """(digest, newest modification) of what the register's static parts are made of: its
     Python code (the catalogue of data sources, the OpenAPI document, the shapes of the
     exports), every template (a page extends the layout and includes its parts: all of them
@@ -43,7 +55,7 @@ def code_version() -> tuple[str, datetime]:
 
     Computed once per process, at first use: these change only with a deployment, which
     restarts the processes. In debug mode, templates reload, so it is worked out each time."""
-    app = current_app
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     cached = app.extensions.get("registry_code_version")
     if cached is not None and not app.debug:
         return cached
@@ -72,9 +84,11 @@ def code_version() -> tuple[str, datetime]:
 
 
 def validators(*parts: object, daily: bool = False, searched: bool = False,
-               catalogue: bool = False) -> tuple[str, datetime | None]:
-    """ETag and Last-Modified of a register response: the register's last change, the language,
-    the URL and whatever else ``parts`` adds.
+               catalogue: bool = False, versions: Mapping[str, object] | None = None
+               ) -> tuple[str, datetime | None]:
+    """ETag and Last-Modified of a register response: the register's version and last change
+    (``queries.register_version``, moved by every write), the language, the URL and whatever
+    else ``parts`` adds. The versions read are kept for the page cache (``keep``).
 
     ``daily`` marks responses that depend on today's date (overdue results, objection
     windows): their ETag includes the day and their Last-Modified is at least the start of
@@ -86,28 +100,39 @@ def validators(*parts: object, daily: bool = False, searched: bool = False,
     without the database (a rebuild) or just after it (the index update after a commit).
     Read before the search runs, so a response is never older than its validators.
 
-    ``catalogue`` marks responses that show the data sources: they also follow the sources as
-    the database has them (``queries.sources_version``: a sync changes it) and the code's
-    version (``code_version``: a deployment changes it, and Last-Modified is at least the
-    newest file of the code).
+    ``catalogue`` marks responses that show the data sources as the code describes them: they
+    also follow the code's version (``code_version``: a deployment changes it, and
+    Last-Modified is at least the newest file of the code); a sync of the sources moves the
+    register's version.
+
+    ``versions`` are other things the response is made of, each a page-cache source (the
+    objection figures of the statistics page).
     """
-    changed = queries.last_change(db.session)
+    register = queries.register_version(db.session)
+    found: dict[str, object] = {"register": register.number, **(versions or {})}
+    changed = register.changed_at
     today = local_today()
     if daily:
+        found["day"] = today.isoformat()
         start = start_of_local_day(today)
         changed = max(changed, start) if changed else start
-    index = ""
     if searched:
         index, moment = search.index_version(current_app._get_current_object())  # type: ignore[attr-defined]
+        found["index"] = index
         if moment is not None:
             changed = max(changed, moment) if changed else moment
-    sources = ""
     if catalogue:
         code, built = code_version()
-        sources = f"{code}:{queries.sources_version(db.session)}"
+        found["code"] = code
         changed = max(changed, built) if changed else built
-    return make_etag(changed, get_locale(), today if daily else "", request.path,
-                     request.query_string, index, sources, *parts), changed
+    g.page_versions = found
+    return make_etag(*sorted(found.items()), changed, get_locale(), request.path,
+                     request.query_string, *parts), changed
+
+
+def keep_page(response: Response) -> Response:
+    """Let the page cache keep ``response`` while the versions its validators read hold."""
+    return keep(response, g.page_versions)
 
 
 def unchanged(etag: str, changed: datetime | None, max_age: int = MAX_AGE) -> Response | None:
@@ -115,41 +140,47 @@ def unchanged(etag: str, changed: datetime | None, max_age: int = MAX_AGE) -> Re
     caches (RFC 9110 §15.4.5: Cache-Control and Vary)."""
     response = not_modified(etag, changed)
     if response is not None:
-        response.headers["Cache-Control"] = f"public, max-age={max_age}"
-        response.vary.add("Accept-Encoding")
+        cache_control(response, max_age)
     return response
 
 
-def cached(template: str, *parts: object, daily: bool = False, catalogue: bool = False,
-           **context) -> Response:
-    """Render ``template`` unless the client's copy is current (ETag / Last-Modified)."""
+def cached(template: str, context: Callable[[], dict[str, Any]], *parts: object,
+           daily: bool = False, catalogue: bool = False) -> Response:
+    """Render ``template`` with ``context()`` unless the client's copy is current (ETag /
+    Last-Modified): the validators come first, so a 304 loads nothing."""
     etag, changed = validators(*parts, daily=daily, catalogue=catalogue)
     response = unchanged(etag, changed)
     if response is not None:
         return response
-    response = make_response(render_template(template, **context))
-    return with_validators(response, etag, changed, max_age=MAX_AGE)
+    response = make_response(render_template(template, **context()))
+    return keep_page(with_validators(response, etag, changed, max_age=MAX_AGE))
 
 
-def conditional(build: Callable[[], str | bytes], mimetype: str, max_age: int = MAX_AGE,
-                cors: bool = True, filename: str | None = None, daily: bool = False,
-                searched: bool = False, catalogue: bool = False,
+def conditional(build: Callable[[], str | bytes | Iterable[str]], mimetype: str,
+                max_age: int = MAX_AGE, cors: bool = True, filename: str | None = None,
+                daily: bool = False, searched: bool = False, catalogue: bool = False,
                 static: bool = False) -> Response:
     """Answer 304 when the client is current, else build the body; add CORS and licence (the
-    open-data files).
+    open-data files). A body built as an iterable of text is streamed (the exports: their
+    memory stays bounded whatever the register's size).
 
     ``daily``, ``searched``, ``catalogue``: see ``validators``. ``static``: the body is made
     from the code alone (``code_version``), not from the register.
     """
     if static:
         digest, changed = code_version()
+        g.page_versions = {"code": digest}
         etag = make_etag(digest, request.path, mimetype, site_url())
     else:
         etag, changed = validators(mimetype, daily=daily, searched=searched,
                                    catalogue=catalogue)
     response = unchanged(etag, changed, max_age=max_age)
     if response is None:
-        response = make_response(build())
+        body = build()
+        if isinstance(body, str | bytes):
+            response = keep_page(make_response(body))
+        else:
+            response = Response(stream_with_context(chunk.encode() for chunk in body))
         response.mimetype = mimetype
         if mimetype in ("text/csv", "application/json", "application/ld+json",
                         "application/atom+xml", "application/xml"):

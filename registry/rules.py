@@ -41,18 +41,25 @@ def withdrawn_before_data(project: Project) -> bool:
 def results_status(project: Project, today: date | None = None) -> ResultsStatus:
     """Where a project stands with the EHDS rule: results due 18 months after processing ends,
     for projects that had the data (not for one withdrawn before, ``withdrawn_before_data``)."""
-    today = today or local_today()
-    due = (add_months(project.processing_ended_on, RESULTS_DUE_MONTHS)
-           if project.processing_ended_on and not withdrawn_before_data(project) else None)
-    has_results = bool(project.results)
-    first = min((r.published_on for r in project.results), default=None)
+    return results_state(project.processing_ended_on, withdrawn_before_data(project),
+                         min((r.published_on for r in project.results), default=None),
+                         today or local_today())
+
+
+def results_state(processing_ended_on: date | None, withdrawn: bool,
+                  first_published: date | None, today: date) -> ResultsStatus:
+    """``results_status`` from the facts it needs (the figures compute it for every project
+    from one query, without loading projects)."""
+    due = (add_months(processing_ended_on, RESULTS_DUE_MONTHS)
+           if processing_ended_on and not withdrawn else None)
+    has_results = first_published is not None
     overdue = bool(due and not has_results and today > due)
     return ResultsStatus(
         due_on=due, has_results=has_results, overdue=overdue,
         # Whole months late, at least 1 once overdue ("depuis 0 mois" would read as on time).
         overdue_months=max(1, months_between(due, today)) if overdue and due else 0,
-        late=bool(due and first and first > due),
-        on_time=bool(first and (due is None or first <= due)),
+        late=bool(due and first_published and first_published > due),
+        on_time=bool(first_published and (due is None or first_published <= due)),
     )
 
 

@@ -15,10 +15,11 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import case, event, select
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
+from core.database import dialect_insert
 from registry import search
 from registry.catalogue import DATA_SOURCES
 from registry.codes import OrganisationKind, ProjectStatus
@@ -27,6 +28,7 @@ from registry.models import (
     Organisation,
     Project,
     ProjectRevision,
+    RegistryState,
     Result,
     StatusEvent,
     project_sources,
@@ -94,6 +96,8 @@ def sync_data_sources(session: Session) -> SourceSync:
         for project_id in session.scalars(select(project_sources.c.project_id).where(
                 project_sources.c.source_id == source.id)):
             _queue_reindex(session, project_id)
+    if created or updated:
+        _touch_register(session, None)  # sources have no date: the version alone moves
     return SourceSync(created=created, updated=[s.code for s in updated],
                       unchanged=len(DATA_SOURCES) - len(created) - len(updated))
 
@@ -113,8 +117,10 @@ def get_or_create_organisation(session: Session, name: str, kind: str | None = N
 def _create_organisation(session: Session, name: str, kind: str | None,
                          city: str = "") -> Organisation:
     organisation = Organisation(name=name, slug=_unique_org_slug(session, name),
-                                kind=_organisation_kind(kind), city=city or "")
+                                kind=_organisation_kind(kind), city=city or "",
+                                updated_at=utcnow())
     session.add(organisation)
+    _touch_register(session, organisation.updated_at)
     return organisation
 
 
@@ -148,6 +154,7 @@ def update_organisation(session: Session, organisation: Organisation, *,
         changed = True
     if changed:
         organisation.updated_at = now or utcnow()
+        _touch_register(session, organisation.updated_at)
     if changed and organisation.id is not None:
         with session.no_autoflush:
             ids = list(session.scalars(select(Project.id).where(
@@ -237,6 +244,7 @@ def write_project(session: Session, prepared: PreparedProject, *, by: str,
                                     changed_fields=[] if creating else changed,
                                     snapshot=after))
         session.flush()
+        _touch_register(session, now)
         _queue_reindex(session, project.id)
         return project, True
     return project, False
@@ -307,6 +315,22 @@ def record_status(session: Session, project: Project, *, status: str, on: date, 
     if ProjectStatus(status).ends_processing:
         data["processing_ended_on"] = (project.processing_ended_on or on).isoformat()
     return save_project(session, data, by=by, now=now)[0]
+
+
+# --------------------------------------------------------------------------- versions
+
+def _touch_register(session: Session, moment: datetime | None) -> None:
+    """Move the register's version (``RegistryState``), in the write's own transaction: every
+    validator and cached page of the register follows it. ``moment`` is when the change is
+    dated; the register's last change only ever moves forward (the demo and imports write
+    dated versions out of order). Sources have no date (``None``): the version alone moves."""
+    table = RegistryState.__table__
+    insert = dialect_insert(session)(RegistryState).values(id=1, version=1, changed_at=moment)
+    later = case((table.c.changed_at.is_(None), insert.excluded.changed_at),
+                 (insert.excluded.changed_at > table.c.changed_at, insert.excluded.changed_at),
+                 else_=table.c.changed_at)
+    session.execute(insert.on_conflict_do_update(
+        index_elements=["id"], set_={"version": table.c.version + 1, "changed_at": later}))
 
 
 # --------------------------------------------------------------------------- search index

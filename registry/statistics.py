@@ -1,21 +1,99 @@
 """The register's figures: projects by year, status, theme and source; sponsors' records of
 publishing results on time (EHDS art. 61(4), ``registry.rules``); the home page's headline
-figures."""
+figures.
+
+Figures are computed from one query of a few facts per project (never loading projects),
+kept per process for the register's version (``queries.register_version``): a page that
+shows them costs one primary-key read until the register changes.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
 
 from core.clock import local_today
 from registry.codes import ProjectStatus
-from registry.models import DataSource, Organisation, Project, Result
-from registry.rules import results_status
+from registry.models import (
+    DataSource,
+    Organisation,
+    Project,
+    Result,
+    StatusEvent,
+    project_sources,
+)
+from registry.queries import register_version
+from registry.rules import ResultsStatus, results_state
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What the figures need of one project."""
+
+    sponsor_id: int
+    status: str
+    authorised_year: int | None
+    uses_ai: bool
+    themes: tuple[str, ...]
+    processing_ended_on: date | None
+    withdrawn_before_data: bool
+    first_published: date | None
+
+    def results(self, today: date) -> ResultsStatus:
+        return results_state(self.processing_ended_on, self.withdrawn_before_data,
+                             self.first_published, today)
+
+
+def _facts_query():
+    first_published = (select(func.min(Result.published_on))
+                       .where(Result.project_id == Project.id).scalar_subquery())
+    had_data = exists().where(
+        StatusEvent.project_id == Project.id,
+        StatusEvent.status.in_([s for s in ProjectStatus if s.has_data]))
+    return select(Project.sponsor_id, Project.status, Project.authorised_on, Project.uses_ai,
+                  Project.themes, Project.processing_ended_on, had_data, first_published)
+
+
+def _facts(rows: Iterable) -> list[ProjectFacts]:
+    return [ProjectFacts(
+        sponsor_id=sponsor_id, status=str(status),
+        authorised_year=authorised_on.year if authorised_on else None, uses_ai=bool(uses_ai),
+        themes=tuple(themes or ()), processing_ended_on=ended_on,
+        withdrawn_before_data=status == ProjectStatus.ABANDONED and not had_data,
+        first_published=first)
+        for sponsor_id, status, authorised_on, uses_ai, themes, ended_on, had_data, first
+        in rows]
+
+
+_cache_lock = threading.Lock()
+
+
+def _register_facts(session: Session) -> tuple[list[ProjectFacts], list[tuple[str, int]]]:
+    """Every project's facts and the projects per data source, computed once per version of
+    the register (per process and app)."""
+    version = register_version(session).number
+    cache = current_app.extensions.setdefault("registry_figures", {})
+    with _cache_lock:
+        cached = cache.get("facts")
+    if cached is not None and cached[0] == version:
+        return cached[1], cached[2]
+    facts = _facts(session.execute(_facts_query()))
+    sources = [(code, count) for code, count in session.execute(
+        select(DataSource.code, func.count(project_sources.c.project_id))
+        .join(project_sources, project_sources.c.source_id == DataSource.id)
+        .group_by(DataSource.code).order_by(func.count(project_sources.c.project_id).desc(),
+                                            DataSource.code))]
+    with _cache_lock:
+        cache["facts"] = (version, facts, sources)
+    return facts, sources
 
 
 @dataclass(frozen=True)
@@ -33,18 +111,11 @@ class SponsorRecord:
         return self.on_time / self.due if self.due else 1.0
 
 
-def sponsor_record(session: Session, organisation: Organisation,
-                   today: date | None = None) -> SponsorRecord:
-    projects = list(session.scalars(
-        select(Project).where(Project.sponsor_id == organisation.id)
-        .options(selectinload(Project.results))))
-    return _record(organisation, projects, today or local_today())
-
-
-def _record(organisation: Organisation, projects: list[Project], today: date) -> SponsorRecord:
+def _record(organisation: Organisation, facts: list[ProjectFacts],
+            today: date) -> SponsorRecord:
     on_time = late = overdue = due = 0
-    for project in projects:
-        state = results_status(project, today)
+    for project in facts:
+        state = project.results(today)
         if state.due_on and state.due_on <= today:
             due += 1
         if state.overdue:
@@ -53,9 +124,16 @@ def _record(organisation: Organisation, projects: list[Project], today: date) ->
             late += 1
         elif state.on_time and state.due_on and state.due_on <= today:
             on_time += 1
-        elif state.on_time and state.due_on and state.due_on > today:
-            pass  # published early, not yet due: counted once due
-    return SponsorRecord(organisation, len(projects), due, on_time, late, overdue)
+        # published early, not yet due: counted once due
+    return SponsorRecord(organisation, len(facts), due, on_time, late, overdue)
+
+
+def sponsor_record(session: Session, organisation: Organisation,
+                   today: date | None = None) -> SponsorRecord:
+    """One sponsor's record (its organisation page)."""
+    facts = _facts(session.execute(_facts_query().where(
+        Project.sponsor_id == organisation.id)))
+    return _record(organisation, facts, today or local_today())
 
 
 def sponsor_ranking(session: Session, today: date | None = None,
@@ -65,14 +143,12 @@ def sponsor_ranking(session: Session, today: date | None = None,
     ``minimum_due`` only keeps a perfect record on too few projects out of the ranking; a
     sponsor with any result late or overdue is always listed, however few projects it has."""
     today = today or local_today()
-    projects = session.scalars(select(Project).options(selectinload(Project.results),
-                                                       selectinload(Project.sponsor)))
-    grouped: dict[int, list[Project]] = {}
-    organisations: dict[int, Organisation] = {}
-    for project in projects:
+    grouped: dict[int, list[ProjectFacts]] = {}
+    for project in _register_facts(session)[0]:
         grouped.setdefault(project.sponsor_id, []).append(project)
-        organisations[project.sponsor_id] = project.sponsor
-    records = [_record(organisations[i], grouped[i], today) for i in grouped]
+    organisations = {o.id: o for o in session.scalars(
+        select(Organisation).where(Organisation.id.in_(list(grouped))))}
+    records = [_record(organisations[i], facts, today) for i, facts in grouped.items()]
     records = [r for r in records if r.due and (r.due >= minimum_due or r.overdue or r.late)]
     return sorted(records, key=lambda r: (-r.score, r.overdue, -r.due, r.organisation.name))
 
@@ -80,22 +156,19 @@ def sponsor_ranking(session: Session, today: date | None = None,
 def statistics(session: Session, today: date | None = None) -> dict[str, list[tuple[str, int]]]:
     """Projects by authorisation year, status, theme and data source."""
     today = today or local_today()
-    projects = list(session.scalars(select(Project).options(selectinload(Project.sources),
-                                                            selectinload(Project.results))))
-    by_year = Counter(str(p.authorised_on.year) for p in projects if p.authorised_on)
-    by_status = Counter(str(p.status) for p in projects)
-    by_theme = Counter(t for p in projects for t in p.themes or [])
-    by_source = Counter(s.code for p in projects for s in p.sources)
-    overdue = sum(1 for p in projects if results_status(p, today).overdue)
+    facts, sources = _register_facts(session)
+    by_year = Counter(str(p.authorised_year) for p in facts if p.authorised_year)
+    by_status = Counter(p.status for p in facts)
+    by_theme = Counter(t for p in facts for t in p.themes)
     return {
         "year": sorted(by_year.items()),
         "status": [(s.value, by_status.get(s.value, 0)) for s in ProjectStatus],
         "theme": by_theme.most_common(),
-        "source": by_source.most_common(),
-        "totals": [("projects", len(projects)),
-                   ("with_results", sum(1 for p in projects if p.results)),
-                   ("overdue", overdue),
-                   ("uses_ai", sum(1 for p in projects if p.uses_ai))],
+        "source": sources,
+        "totals": [("projects", len(facts)),
+                   ("with_results", sum(1 for p in facts if p.first_published)),
+                   ("overdue", sum(1 for p in facts if p.results(today).overdue)),
+                   ("uses_ai", sum(1 for p in facts if p.uses_ai))],
     }
 
 

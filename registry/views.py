@@ -18,6 +18,7 @@ from registry.models import Project
 from registry.responses import (
     MAX_AGE,
     cached,
+    keep_page,
     read_listing,
     run_search,
     source_names,
@@ -69,7 +70,7 @@ def project_list():
         sorts=[("pertinence", _("Pertinence")), ("recent", _("Mises à jour récentes")),
                ("titre", _("Titre")), ("reference", _("Référence")), ("annee", _("Année"))],
     ))
-    return with_validators(response, etag, changed, max_age=MAX_AGE)
+    return keep_page(with_validators(response, etag, changed, max_age=MAX_AGE))
 
 
 def _project_or_404(reference: str) -> Project:
@@ -81,36 +82,41 @@ def _project_or_404(reference: str) -> Project:
 
 @bp.route("/projets/<reference>")
 def project_detail(reference: str):
-    project = _project_or_404(reference)
-    today = local_today()
-    site = current_app.config["SITE_URL"]
-    return cached(
-        "registry/detail.html", daily=True, project=project,
-        state=rules.results_status(project, today),
-        accepts_objections=rules.accepts_objections(project, today),
-        objections_closed_since=rules.objections_closed_since(project, today),
-        statuses=list(ProjectStatus), themes=THEMES,
-        json_ld=json.dumps(_json_ld(project, site), ensure_ascii=False).replace("</", "<\\/"),
-    )
+    def context() -> dict:
+        project = _project_or_404(reference)
+        today = local_today()
+        return dict(
+            project=project, state=rules.results_status(project, today),
+            accepts_objections=rules.accepts_objections(project, today),
+            objections_closed_since=rules.objections_closed_since(project, today),
+            statuses=list(ProjectStatus), themes=THEMES,
+            json_ld=json.dumps(_json_ld(project, current_app.config["SITE_URL"]),
+                               ensure_ascii=False).replace("</", "<\\/"))
+
+    return cached("registry/detail.html", context, daily=True)
 
 
 @bp.route("/projets/<reference>/versions")
 def project_versions(reference: str):
     """Side-by-side comparison of two published versions of a project."""
-    project = _project_or_404(reference)
-    revisions = {r.number: r for r in project.revisions}
-    latest = max(revisions) if revisions else 1
     try:
-        new_number = int(request.args.get("a", latest))
-        old_number = int(request.args.get("de", max(new_number - 1, 1)))
+        new_number, old_number = (None if request.args.get(name) is None
+                                  else int(request.args[name]) for name in ("a", "de"))
     except ValueError:
         abort(400, description=_("Les numéros de version doivent être des nombres entiers."))
-    if old_number not in revisions or new_number not in revisions:
-        abort(404)
-    old, new = revisions[old_number], revisions[new_number]
-    changes = compare_revisions(old.snapshot, new.snapshot)
-    return cached("registry/versions.html", project=project, old=old, new=new,
-                  changes=changes, revisions=project.revisions)
+
+    def context() -> dict:
+        project = _project_or_404(reference)
+        revisions = {r.number: r for r in project.revisions}
+        new = new_number if new_number is not None else max(revisions, default=1)
+        old = old_number if old_number is not None else max(new - 1, 1)
+        if old not in revisions or new not in revisions:
+            abort(404)
+        return dict(project=project, old=revisions[old], new=revisions[new],
+                    changes=compare_revisions(revisions[old].snapshot, revisions[new].snapshot),
+                    revisions=project.revisions)
+
+    return cached("registry/versions.html", context)
 
 
 def _json_ld(project: Project, site_url: str) -> dict:
@@ -136,28 +142,34 @@ def _json_ld(project: Project, site_url: str) -> dict:
 
 @bp.route("/sources")
 def source_list():
-    sources = queries.list_sources(db.session)
-    counts = queries.source_project_counts(db.session)
-    return cached("registry/sources.html", catalogue=True, sources=sources, counts=counts)
+    return cached("registry/sources.html", lambda: dict(
+        sources=queries.list_sources(db.session),
+        counts=queries.source_project_counts(db.session)), catalogue=True)
 
 
 @bp.route("/sources/<code>")
 def source_detail(code: str):
-    source = queries.get_source(db.session, code)
-    if source is None:
-        abort(404)
-    projects = sorted(source.projects, key=lambda p: p.updated_at, reverse=True)
-    return cached("registry/source.html", catalogue=True, source=source, projects=projects)
+    def context() -> dict:
+        source = queries.get_source(db.session, code)
+        if source is None:
+            abort(404)
+        return dict(source=source, projects=sorted(source.projects, key=lambda p: p.updated_at,
+                                                   reverse=True))
+
+    return cached("registry/source.html", context, catalogue=True)
 
 
 @bp.route("/organisations/<slug>")
 def organisation_detail(slug: str):
-    organisation = queries.get_organisation(db.session, slug)
-    if organisation is None:
-        abort(404)
-    today = local_today()
-    projects = queries.organisation_projects(db.session, organisation)
-    return cached("registry/organisation.html", daily=True, organisation=organisation,
-                  projects=projects, role_labels=presenters.ROLE_LABELS,
-                  record=statistics.sponsor_record(db.session, organisation, today),
-                  states={p.id: rules.results_status(p, today) for p, _roles in projects})
+    def context() -> dict:
+        organisation = queries.get_organisation(db.session, slug)
+        if organisation is None:
+            abort(404)
+        today = local_today()
+        projects = queries.organisation_projects(db.session, organisation)
+        return dict(organisation=organisation, projects=projects,
+                    role_labels=presenters.ROLE_LABELS,
+                    record=statistics.sponsor_record(db.session, organisation, today),
+                    states={p.id: rules.results_status(p, today) for p, _roles in projects})
+
+    return cached("registry/organisation.html", context, daily=True)

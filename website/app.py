@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from core import errors, i18n, logs, migrations, security
+from core import errors, i18n, logs, migrations, page_cache, security
 from core.config import PROJECT_ROOT, build_config
 from core.extensions import babel, csrf, db, limiter
 from objection import extension as objection
@@ -56,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    page_cache.init_app(app)
 
     app.register_blueprint(views.bp)
     for domain in DOMAINS:
@@ -63,8 +64,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrations.init_app(app)
     website_cli.init_app(app)
 
-    # Order matters: the language prefix is read from the path the proxy delivered.
+    # Order matters: the language prefix is read from the path the proxy delivered, and the
+    # page cache keys its pages on that path (with the prefix) and the proxy's scheme.
     i18n.init_app(app)
+    page_cache.install(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,  # type: ignore[method-assign]

@@ -15,7 +15,15 @@ from objection import statistics as objection_statistics
 from registry import queries
 from registry import statistics as register_statistics
 from registry.codes import THEMES, OrganisationKind, ProjectStatus
-from registry.responses import MAX_AGE, conditional, site_url, source_names, unchanged, validators
+from registry.responses import (
+    MAX_AGE,
+    conditional,
+    keep_page,
+    site_url,
+    source_names,
+    unchanged,
+    validators,
+)
 from website.charts import Bar, column_chart, horizontal_bar_chart
 from website.content import GLOSSARY_SLUG, SECTIONS, ContentLibrary, load_library, rendered
 
@@ -88,8 +96,8 @@ def site_map():
 def statistics():
     """The register's figures and the objections' (small cells hidden). The objection figures'
     version follows every filing, so a copy made before a filing is never "not modified"."""
-    etag, _changed = validators("statistics",
-                                objection_statistics.statistics_version(db.session), daily=True)
+    etag, _changed = validators("statistics", daily=True, versions={
+        "objections": objection_statistics.statistics_version(db.session)})
     # No Last-Modified: the objection figures have no date to compare If-Modified-Since with,
     # so only the ETag (which follows them) validates this page.
     response = unchanged(etag, None)
@@ -120,7 +128,7 @@ def statistics():
         themes=THEMES, statuses=ProjectStatus,
         objection_stats=objection_statistics.public_statistics(db.session),
         kinds=OrganisationKind))
-    return with_validators(response, etag, None, max_age=MAX_AGE)
+    return keep_page(with_validators(response, etag, None, max_age=MAX_AGE))
 
 
 @bp.route("/sitemap.xml")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, make_response, render_template, request
+from flask import Blueprint, Response, abort, g, make_response, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -19,6 +19,7 @@ from registry.opendata.shapes import LICENCE
 from registry.responses import (
     code_version,
     conditional,
+    keep_page,
     matching_projects,
     read_listing,
     run_search,
@@ -100,12 +101,13 @@ def openapi():
 def api_page():
     """The open-data page: static text, so its validators are what it is made of."""
     digest, changed = code_version()
+    g.page_versions = {"code": digest}
     etag = make_etag(digest, get_locale(), request.path, site_url())
     response = unchanged(etag, changed, max_age=3600)
     if response is None:
-        response = with_validators(make_response(render_template(
+        response = keep_page(with_validators(make_response(render_template(
             "registry/api.html", licence=LICENCE, site_url=site_url())), etag, changed,
-            max_age=3600)
+            max_age=3600))
     return response
 
 
