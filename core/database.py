@@ -11,6 +11,7 @@ Services receive the session and flush; the view or CLI command that called them
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -148,6 +149,41 @@ def schema_problem(engine: Engine) -> str | None:
     except Exception:
         return "unreachable"
     return None if current == schema_heads() else "migrations pending"
+
+
+def scalar_reader(engine: Engine, sql: str) -> Callable[[], Any]:
+    """A function that runs ``sql`` (a one-value query) on a connection of its own per thread,
+    outside the engine's pool and any request: for values read before every cached answer
+    (the page cache's versions), where a pooled connection and SQLAlchemy's statement
+    machinery would cost more than the answer. Autocommit, so each read sees the latest
+    commit; a broken connection is opened again on the next read."""
+    local = threading.local()
+    dbapi = engine.dialect.loaded_dbapi
+    cargs, cparams = engine.dialect.create_connect_args(engine.url)
+    if engine.dialect.name == "postgresql":
+        cparams = {**cparams, "autocommit": True,
+                   "connect_timeout": POSTGRES_CONNECT_TIMEOUT}
+    else:
+        cparams = {**cparams, "isolation_level": None, "check_same_thread": False}
+
+    def read() -> Any:
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = dbapi.connect(*cargs, **cparams)
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except Exception:
+            local.connection = None
+            connection.close()
+            raise
+        return row[0] if row else None
+
+    return read
 
 
 class Database:

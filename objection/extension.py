@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     cli.init_app(app)
     engine = app.extensions["database"]["engine"]
-    page_cache(app).add_source("objections", lambda: statistics.current_version(engine))
+    page_cache(app).add_source("objections", statistics.version_reader(engine))
 
 
 def check_config(config: Mapping[str, Any]) -> list[str]:

@@ -4,12 +4,13 @@ hidden so no one can be singled out."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from core.database import dialect_insert
+from core.database import dialect_insert, scalar_reader
 from objection.models import FilingCount, Objection
 
 SUPPRESSION_THRESHOLD = 10
@@ -53,10 +54,10 @@ def statistics_version(session: Session) -> str:
     return str(session.scalar(select(func.max(Objection.id))) or 0)
 
 
-def current_version(engine: Engine) -> str:
+def version_reader(engine: Engine) -> Callable[[], str]:
     """``statistics_version`` outside any request (the page cache asks it)."""
-    with engine.connect() as connection:
-        return str(connection.execute(select(func.max(Objection.id))).scalar() or 0)
+    read = scalar_reader(engine, "SELECT max(id) FROM objections")
+    return lambda: str(read() or 0)
 
 
 def public_statistics(session: Session) -> dict:

@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
     presenters.init_app(app)
     cache = page_cache(app)
     engine = app.extensions["database"]["engine"]
-    cache.add_source("register", lambda: queries.current_register_version(engine))
+    cache.add_source("register", queries.register_version_reader(engine))
     cache.add_source("index", lambda: search.index_version(app)[0])
     cache.add_source("code", lambda: responses.code_version(app)[0])
 

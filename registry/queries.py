@@ -5,12 +5,14 @@ here writes. ``project_for_objection`` is the one door the objection package use
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.database import scalar_reader
 from registry.codes import parse_reference
 from registry.models import (
     DataSource,
@@ -78,13 +80,11 @@ def register_version(session: Session) -> RegisterVersion:
     return RegisterVersion(row[0], row[1]) if row else RegisterVersion(0, None)
 
 
-def current_register_version(engine: Engine) -> int:
+def register_version_reader(engine: Engine) -> Callable[[], int]:
     """The register's version number, read outside any request (the page cache asks it before
-    serving a kept page)."""
-    with engine.connect() as connection:
-        number = connection.execute(select(RegistryState.version)
-                                    .where(RegistryState.id == 1)).scalar()
-    return number or 0
+    serving a kept page): one primary-key read on a connection of its own."""
+    read = scalar_reader(engine, "SELECT version FROM registry_state WHERE id = 1")
+    return lambda: read() or 0
 
 
 def last_change(session: Session) -> datetime | None:

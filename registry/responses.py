@@ -193,9 +193,15 @@ def conditional(build: Callable[[], str | bytes | Iterable[str]], mimetype: str,
 
 
 def source_names() -> dict[str, str]:
-    """Code → name of every data source, read once per request."""
+    """Code → name of every data source: read once per version of the register (a sync of
+    the sources moves it) and process, not on every request that checks facet values."""
     if "source_names" not in g:
-        g.source_names = {s.code: s.name for s in queries.list_sources(db.session)}
+        version = queries.register_version(db.session).number
+        kept = current_app.extensions.get("registry_source_names")
+        if kept is None or kept[0] != version:
+            kept = (version, {s.code: s.name for s in queries.list_sources(db.session)})
+            current_app.extensions["registry_source_names"] = kept
+        g.source_names = kept[1]
     return g.source_names
 
 

@@ -61,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     for domain in DOMAINS:
         domain.init_app(app)
+    page_cache.page_cache(app).add_source("site", lambda: views.site_version(app)[0])
     migrations.init_app(app)
     website_cli.init_app(app)
 

@@ -3,13 +3,29 @@ combine packages: the statistics (register and objections) and the XML sitemap."
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request
-from flask_babel import gettext
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
+from flask_babel import get_locale, gettext
 
 from core.clock import local_today
 from core.database import schema_problem
 from core.extensions import db
-from core.http_cache import with_validators
+from core.http_cache import make_etag, with_validators
 from core.i18n import current_lang
 from objection import statistics as objection_statistics
 from registry import queries
@@ -17,6 +33,7 @@ from registry import statistics as register_statistics
 from registry.codes import THEMES, OrganisationKind, ProjectStatus
 from registry.responses import (
     MAX_AGE,
+    code_version,
     conditional,
     keep_page,
     site_url,
@@ -46,29 +63,70 @@ def inject_sections() -> dict:
     return {"section_title": lambda section: gettext(SECTION_TITLES[section])}
 
 
+def site_version(app: Flask | None = None) -> tuple[str, datetime]:
+    """(digest, newest file) of what the shell's pages are made of: the content files and the
+    register's code version (every template and catalogue). Computed once per process:
+    content is read at start-up (``load_library``) and changes with a deployment."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    cached = app.extensions.get("site_version")
+    if cached is not None and not app.debug:
+        return cached
+    code, built = code_version(app)
+    digest = hashlib.sha256(code.encode())
+    root = Path(app.config["CONTENT_DIR"])
+    files = sorted(path for path in root.rglob("*") if path.is_file())
+    for path in files:
+        digest.update(f"\x00{path.relative_to(root)}\x00".encode())
+        digest.update(path.read_bytes())
+    newest = max([built, *(datetime.fromtimestamp(p.stat().st_mtime, tz=UTC) for p in files)])
+    version = (digest.hexdigest()[:32], newest)
+    app.extensions["site_version"] = version
+    return version
+
+
+def _static_page(template: str, context: Callable[[], dict]) -> Response:
+    """A page made of content and code only: validators from ``site_version``, a 304 before
+    anything is rendered, and kept by the page cache."""
+    digest, changed = site_version()
+    g.page_versions = {"site": digest}
+    etag = make_etag(digest, get_locale(), request.path, request.query_string)
+    response = unchanged(etag, changed)
+    if response is not None:
+        return response
+    response = make_response(render_template(template, **context()))
+    return keep_page(with_validators(response, etag, changed, max_age=MAX_AGE))
+
+
 @bp.route("/")
 def home():
-    lang = current_lang()
-    faq = library().page(lang, "comprendre", "questions-frequentes")
+    digest, built = site_version()
+    etag, changed = validators("home", versions={"site": digest})
+    changed = max(changed, built) if changed else built
+    response = unchanged(etag, changed)
+    if response is not None:
+        return response
+    faq = library().page(current_lang(), "comprendre", "questions-frequentes")
     questions = []
     if faq:
         _, toc = rendered(faq, [], request.script_root)
         questions = toc[:3]  # the FAQ lists the questions asked most first
-    return render_template("website/home.html",
-                           figures=register_statistics.key_figures(db.session),
-                           questions=questions, faq=faq)
+    response = make_response(render_template(
+        "website/home.html", figures=register_statistics.key_figures(db.session),
+        questions=questions, faq=faq))
+    return keep_page(with_validators(response, etag, changed, max_age=MAX_AGE))
 
 
 @bp.route("/<any(comprendre, 'vos-droits', 'a-propos'):section>")
 def section_index(section: str):
-    pages = library().section_pages(current_lang(), section)
-    return render_template("website/section.html", section=section, pages=pages)
+    return _static_page("website/section.html", lambda: dict(
+        section=section, pages=library().section_pages(current_lang(), section)))
 
 
 @bp.route(f"/comprendre/{GLOSSARY_SLUG}")
 def glossary():
-    entries = sorted(library().glossary[current_lang()], key=lambda e: e.term.casefold())
-    return render_template("website/glossary.html", entries=entries, section="comprendre")
+    return _static_page("website/glossary.html", lambda: dict(
+        entries=sorted(library().glossary[current_lang()], key=lambda e: e.term.casefold()),
+        section="comprendre"))
 
 
 @bp.route("/<any(comprendre, 'vos-droits', 'a-propos'):section>/<slug>")
@@ -77,19 +135,21 @@ def content_page(section: str, slug: str):
     page = library().page(lang, section, slug)
     if page is None:
         abort(404)
-    html, toc = rendered(page, library().glossary[lang], request.script_root,
-                         library().proper_names[lang])
-    return render_template(
-        "website/page.html", page=page, html=html, toc=toc, section=section,
-        show_toc=sum(1 + len(t["children"]) for t in toc) >= 3,
-    )
+
+    def context() -> dict:
+        html, toc = rendered(page, library().glossary[lang], request.script_root,
+                             library().proper_names[lang])
+        return dict(page=page, html=html, toc=toc, section=section,
+                    show_toc=sum(1 + len(t["children"]) for t in toc) >= 3)
+
+    return _static_page("website/page.html", context)
 
 
 @bp.route("/plan-du-site")
 def site_map():
     lang = current_lang()
-    sections = {section: library().section_pages(lang, section) for section in SECTIONS}
-    return render_template("website/site_map.html", sections=sections)
+    return _static_page("website/site_map.html", lambda: dict(sections={
+        section: library().section_pages(lang, section) for section in SECTIONS}))
 
 
 @bp.route("/statistiques")
