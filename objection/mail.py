@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
+from core.database import dialect_insert
 from core.i18n import format_date, formatting_locale
 from objection.keys import sealer
 from objection.models import Objection, OutboxMail
@@ -84,18 +85,21 @@ def _compose(objection: Objection, kind: str) -> tuple[str, str]:
 
 
 def queue(session: Session, objection: Objection, kind: str, *, recipient: str,
-          now: datetime, dedup: str = "") -> OutboxMail:
-    """Add a mail to the outbox (same transaction as the change it announces)."""
+          now: datetime, dedup: str = "") -> bool:
+    """Add a mail to the outbox (same transaction as the change it announces); returns whether
+    it was added. There is one mail per event (``objection``, ``kind``, ``dedup``): a second
+    one is skipped by the database (``ON CONFLICT DO NOTHING``), so announcing an event twice
+    sends one mail and raises no duplicate-key error (PostgreSQL would log its key)."""
     subject, body = _compose(objection, kind)
-    outbox = OutboxMail(kind=kind, dedup=dedup, subject=subject, body=body,
-                        recipient_sealed=sealer().seal_text(recipient, "email"),
-                        created_at=now, next_attempt_at=now)
-    outbox.objection_id = objection.id
     if objection.id is None:
         session.flush()
-        outbox.objection_id = objection.id
-    session.add(outbox)
-    return outbox
+    added = session.scalar(
+        dialect_insert(session)(OutboxMail)
+        .values(objection_id=objection.id, kind=kind, dedup=dedup, subject=subject, body=body,
+                recipient_sealed=sealer().seal_text(recipient, "email"), created_at=now,
+                next_attempt_at=now, attempts=0, last_error="")
+        .on_conflict_do_nothing().returning(OutboxMail.id))
+    return added is not None
 
 
 def deliverable_address(address: str) -> str:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.clock import add_months, local_date, utcnow
@@ -20,7 +20,7 @@ from objection import documents, mail, statistics
 from objection.identity import Nir, age_band
 from objection.keys import sealer
 from objection.models import ACTIVE_STATUSES, Filer, Objection, ObjectionStatus, Scope
-from objection.queries import Filing, can_withdraw, find_filing, primary_among
+from objection.queries import Filing, find_filing, primary_among
 from objection.references import HASHER, new_reference, submission
 from objection.retention import is_erased, purge_identity
 
@@ -128,6 +128,23 @@ def _hand_over(session: Session, objection: Objection, now: datetime) -> None:
         other.linked_to = heir
 
 
+def _claim_withdrawal(session: Session, objection: Objection, now: datetime) -> bool:
+    """Withdraw the filing in the database itself, only if it is still active (a conditional
+    ``UPDATE … WHERE status IN (active)``), and say whether this request did it. Two
+    confirmations sent at once (a double click) both read the filing as active; the database
+    lets one change it (PostgreSQL makes the other wait for the row, then finds it withdrawn;
+    SQLite lets one writer at a time), so the other gets False and writes nothing: no second
+    event or mail, no duplicate-key error. ``objection`` is reloaded either way."""
+    session.flush()
+    claimed = session.execute(
+        update(Objection)
+        .where(Objection.id == objection.id, Objection.status.in_(list(ACTIVE_STATUSES)))
+        .values(status=ObjectionStatus.WITHDRAWN, status_changed_at=now),
+        execution_options={"synchronize_session": False}).rowcount
+    session.refresh(objection)
+    return bool(claimed)
+
+
 def withdraw(session: Session, objection: Objection, *, by: str,
              now: datetime | None = None) -> Objection:
     """Withdraw this filing (effective in the next exclusion list).
@@ -138,10 +155,8 @@ def withdraw(session: Session, objection: Objection, *, by: str,
     flagged for staff review, who decide whether the person's objection as a whole is lifted.
     """
     now = now or utcnow()
-    if not can_withdraw(objection):
-        return objection
-    objection.status = ObjectionStatus.WITHDRAWN
-    objection.status_changed_at = now
+    if not _claim_withdrawal(session, objection, now):
+        return objection  # withdrawn already (a second click): the same page, no second mail
     objection.record("withdrawn", by=by, at=now)
     if objection.linked_to is not None:
         objection.withdrawal_review = True
