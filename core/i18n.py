@@ -16,10 +16,12 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 import flask_babel
-from flask import Flask, current_app, redirect, request
+from flask import Flask, current_app, redirect, request, url_for
 from flask_babel import force_locale, get_locale, to_user_timezone
+from werkzeug.routing import BuildError
 
 LANG_ENVIRON_KEY = "hdh.lang"
 ADD_SLASH_ENVIRON_KEY = "hdh.add_slash"
@@ -79,12 +81,54 @@ def base_script_root() -> str:
     return root
 
 
+# A path a link may carry as it is: one slash, then no second slash or backslash (browsers read
+# "/\\host" and "//host" as another site), no space or control character.
+_PLAIN_SITE_PATH = re.compile(r"^/(?![/\\])[^\\\s\x00-\x1f\x7f]*$")
+# What a path keeps unencoded: RFC 3986's path characters, and "%" of what is encoded already.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+
+
+def _page_path() -> tuple[str, str]:
+    """The current page's path relative to the language root, and its query string.
+
+    Built from the route the request matched (``url_for`` with its arguments, so quoted as
+    every link of the site is); a request that matched none (a 404) keeps its own path only if
+    it is a plain site path. Anything else (``/en/%5Cevil.example`` is ``/\\evil.example``, which
+    browsers follow to another host) gives the home page, without the query string."""
+    query = request.query_string.decode("latin-1")
+    if request.url_rule is not None and request.endpoint:
+        try:
+            built = url_for(request.endpoint, **(request.view_args or {}))
+        except BuildError:
+            built = ""
+        root = request.script_root
+        if built.startswith(root + "/") and is_plain_site_path(built[len(root):]):
+            return built[len(root):], query
+    path = quote(request.path, safe=_PATH_SAFE)
+    return (path, query) if is_plain_site_path(path) else ("/", "")
+
+
+def is_plain_site_path(path: str) -> bool:
+    """Whether ``path`` can be put after the site's root in a link without leaving the site."""
+    return bool(_PLAIN_SITE_PATH.match(path))
+
+
+def _language_path(path: str | None, query: str | None) -> tuple[str, str]:
+    """The path and query of a link to another language: the current page's (from its route),
+    or ``path`` when it is a plain site path, else the home page."""
+    if path is None:
+        page_path, page_query = _page_path()
+        return page_path, page_query if query is None else query
+    if not is_plain_site_path(path):
+        return "/", ""
+    return path, "" if query is None else query
+
+
 def url_in_language(lang: str, path: str | None = None, query: str | None = None) -> str:
     """The same page in another language (``path`` is relative to the language root).
 
     The home pages are ``/`` and ``/en/``."""
-    path = request.path if path is None else path
-    query = request.query_string.decode("latin-1") if query is None else query
+    path, query = _language_path(path, query)
     url = base_script_root() + PREFIXES.get(lang, "") + path
     return url + (f"?{query}" if query else "")
 
@@ -92,15 +136,14 @@ def url_in_language(lang: str, path: str | None = None, query: str | None = None
 def absolute_url_in_language(lang: str, path: str | None = None,
                              query: str | None = None) -> str:
     """``url_in_language`` as an absolute URL on ``SITE_URL`` (for hreflang and canonical)."""
-    path = request.path if path is None else path
-    query = request.query_string.decode("latin-1") if query is None else query
+    path, query = _language_path(path, query)
     url = current_app.config["SITE_URL"].rstrip("/") + PREFIXES.get(lang, "") + path
     return url + (f"?{query}" if query else "")
 
 
 def localise_site_path(path: str) -> str:
     """Turn a site path written in content (``/vos-droits``) into one for the current language."""
-    if not path.startswith("/") or path.startswith("//"):
+    if not is_plain_site_path(path):
         return path
     return request.script_root + path
 

@@ -3,7 +3,8 @@
 Only method, path (never the query string), status, duration and request id are logged for a
 request. The formatter also masks anything shaped like a social security number (first digit 1-4,
 7 or 8; 13 to 15 characters, Corsica's 2A/2B included; grouped by spaces, dots or dashes or not)
-in any message and traceback, as a second line of defence.
+in every field of every record (message, path, extra fields, traceback), percent-decoded first so
+an encoded path or request line cannot carry one through, as a second line of defence.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote_plus
 
 from flask import Flask, Response, g, request
 
@@ -35,23 +38,71 @@ _NIR_LIKE = re.compile(
 )
 
 
+MASK = "[masqué]"
+# Rounds of percent-decoding before looking for a NIR: a path encoded twice still shows it.
+_DECODING_ROUNDS = 3
+
+
+def _percent_decoded(text: str) -> str:
+    """``text`` percent-decoded (``+`` read as a space, as in a query string), again while it
+    changes, a few rounds at most."""
+    for _ in range(_DECODING_ROUNDS):
+        decoded = unquote_plus(text, errors="replace")
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
 def mask_identifiers(text: str) -> str:
-    return _NIR_LIKE.sub("[masqué]", text)
+    """``text`` with everything shaped like a NIR masked, also when it is percent-encoded (a
+    path, gunicorn's request line: ``/projets/1%2085%2003…``). When the decoded text shows one,
+    the decoded text is returned, masked; otherwise the text is returned as it was."""
+    masked = _NIR_LIKE.sub(MASK, text)
+    decoded = _percent_decoded(masked)
+    if decoded != masked:
+        redacted = _NIR_LIKE.sub(MASK, decoded)
+        if redacted != decoded:
+            return redacted
+    return masked
+
+
+def _masked(value: Any) -> Any:
+    """A log field with NIR-shaped values masked: strings, numbers (a NIR typed as one) and
+    the strings inside lists and dicts."""
+    if isinstance(value, str):
+        return mask_identifiers(value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return value if mask_identifiers(str(value)) == str(value) else MASK
+    if isinstance(value, dict):
+        return {mask_identifiers(str(key)): _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_masked(item) for item in value]
+    return mask_identifiers(str(value))
 
 
 class JsonLinesFormatter(logging.Formatter):
+    """One JSON object per record. Every field is masked (``mask_identifiers``, after
+    percent-decoding): the message, the path, any extra field, the exception and the stack;
+    so is a line gunicorn writes itself (``gunicorn_logconfig``), such as an invalid request
+    line."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
-            "logger": record.name,
+            "logger": mask_identifiers(record.name),
             "message": mask_identifiers(record.getMessage()),
         }
         for key in ("request_id", "method", "path", "status", "duration_ms", "cached", "event"):
             if hasattr(record, key):
-                entry[key] = getattr(record, key)
+                entry[key] = _masked(getattr(record, key))
         if record.exc_info:
             entry["exception"] = mask_identifiers(self.formatException(record.exc_info))
+        if record.stack_info:
+            entry["stack"] = mask_identifiers(self.formatStack(record.stack_info))
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import Flask, Response, abort, current_app, request
 from flask_babel import gettext
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -54,6 +56,31 @@ def reject_nul_bytes() -> None:
         abort(400, description=gettext("Votre demande contient un caractère invalide."))
 
 
+def redirect_on_site(response: Response) -> Response:
+    """Keep every redirect on the site's own address, ``SITE_URL``.
+
+    Werkzeug's routing redirects (``/projets//HDH-2024-0001`` merged into one slash, a missing
+    trailing slash) are absolute URLs built from the request's ``Host`` header, or from
+    ``X-Forwarded-Host`` behind a proxy (``PROXY_COUNT``): whoever sends the request chooses
+    the host, and a shared cache or a crafted link could send visitors to another site. An
+    absolute ``Location`` therefore gets ``SITE_URL``'s scheme and host, whatever the request
+    said; a relative one that a browser would read as another host (``//host``, ``/\\host``)
+    is reduced to one leading slash. The site never redirects to another site."""
+    location = response.headers.get("Location")
+    if not location:
+        return response
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc:
+        site = urlsplit(current_app.config["SITE_URL"])
+        if (parts.scheme, parts.netloc) != (site.scheme, site.netloc):
+            response.headers["Location"] = urlunsplit(
+                (site.scheme, site.netloc, parts.path or "/", parts.query, parts.fragment))
+    elif location.startswith(("//", "/\\")):
+        response.headers["Location"] = "/" + location.lstrip("/\\")
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.before_request(reject_nul_bytes)
     app.after_request(add_security_headers)
+    app.after_request(redirect_on_site)
