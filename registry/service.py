@@ -1,7 +1,9 @@
 """Writing the register. Only this module writes the register's tables.
 
 Functions take the session first and flush; the caller (view, CLI command, test) commits.
-After a commit that changed projects, the search index is updated (see ``_queue_reindex``).
+The search documents of the projects a transaction changed are written with it (see
+``_queue_reindex``): in it, before the commit, when the index is in the register's database
+(PostgreSQL); after the commit otherwise (Whoosh).
 Reads are in ``registry.queries``; the checks a project passes before it is written, in
 ``registry.preparation``.
 """
@@ -339,17 +341,35 @@ _PENDING_KEY = "registry_reindex_ids"
 
 
 def _queue_reindex(session: Session, project_id: int) -> None:
-    """Remember the project so the search index is updated once the transaction commits."""
+    """Remember the project so its search document is written with the transaction: before
+    it commits, in it, when the index is in the register's database (PostgreSQL), or once it
+    has committed (Whoosh)."""
     pending = session.info.setdefault(_PENDING_KEY, set())
     pending.add(project_id)
     if not session.info.get("registry_reindex_hooked"):
         session.info["registry_reindex_hooked"] = True
+        event.listen(session, "before_commit", _reindex_before_commit)
         event.listen(session, "after_commit", _reindex_after_commit)
         event.listen(session, "after_rollback", _forget_pending)
 
 
 def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
+
+
+def _reindex_before_commit(session: Session) -> None:
+    """With a backend that keeps its index in the register's database, write the pending
+    projects' documents in this transaction (flushed first, so they are what commits): the
+    index commits or rolls back with the save. A failure fails the commit."""
+    if not session.info.get(_PENDING_KEY) or not has_app_context():
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not search.writes_in_transaction(app):
+        return  # written after the commit (``_reindex_after_commit``)
+    session.flush()
+    ids = sorted(session.info.pop(_PENDING_KEY, set()))
+    search.index_in_transaction(app, session.connection(),
+                                list(iter_search_documents(session, ids)))
 
 
 def _reindex_after_commit(session: Session) -> None:

@@ -7,14 +7,20 @@ Public API (used by the pages, the API, the feeds and ``registry.service``)::
     result.ids, result.total, result.facets, result.highlights, result.suggestion
     backend.matching_ids(query)                # every match, in order (exports, feeds)
     index_projects(app, documents)             # add or replace, after a commit
+    writes_in_transaction(app)                 # the index is in the register's database:
+    index_in_transaction(app, connection, documents)  # then written before the commit
     rebuild(app, documents, progress)          # build aside, then swap
     index_version(app)                         # (token, moment): for HTTP validators
     index_problem(app, expected)               # why the index does not match the database
     check_config(app.config)                   # problems that must stop a production start
 
 ``SearchBackend`` is the abstraction; ``registry.search.whoosh.WhooshBackend`` is the default
-(``SEARCH_BACKEND=whoosh``). A second backend (PostgreSQL full text) plugs in behind the same
-tests (``tests/registry/test_search.py`` is parametrised over ``BACKENDS``).
+(``SEARCH_BACKEND=whoosh``, local files, updated after each commit) and
+``registry.search.postgres.PostgresBackend`` the second (``SEARCH_BACKEND=postgres``, tables in
+the register's PostgreSQL database, updated in each save's transaction). Both answer the same
+tests (``tests/registry/test_search.py`` is parametrised over ``BACKENDS``). What a query's
+words mean (clauses, references, synonyms) is decided once for both, in ``terms`` (with
+``words`` and ``synonyms``).
 
 Dates matter to one facet: "results overdue" depends on today, so documents carry the date
 results are due and whether results exist, and the overdue set is computed at query time
@@ -28,30 +34,42 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from flask import Flask
+from sqlalchemy import Connection
 
+from registry.search.postgres import PostgresBackend
 from registry.search.types import (
     DOCUMENT_FIELDS,
     FACETS,
+    FILTERS,
     MAX_TERMS,
     MAX_TEXT,
     SearchBackend,
     SearchQuery,
     SearchResult,
+    TransactionalBackend,
     stamp,
 )
 from registry.search.whoosh import WhooshBackend
 
-__all__ = ["BACKENDS", "DOCUMENT_FIELDS", "FACETS", "MAX_TERMS", "MAX_TEXT", "SearchBackend",
-           "SearchQuery", "SearchResult", "check_config", "get_search_backend",
-           "index_problem", "index_projects", "index_version", "rebuild", "stamp"]
+__all__ = ["BACKENDS", "DOCUMENT_FIELDS", "FACETS", "FILTERS", "MAX_TERMS", "MAX_TEXT",
+           "SearchBackend", "SearchQuery", "SearchResult", "TransactionalBackend",
+           "check_config", "get_search_backend", "index_in_transaction", "index_problem",
+           "index_projects", "index_version", "rebuild", "stamp", "writes_in_transaction"]
 log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- backends
 
-def _whoosh(config: Mapping) -> SearchBackend:
-    return WhooshBackend(config["SEARCH_INDEX_DIR"])
+def _whoosh(app: Flask) -> SearchBackend:
+    return WhooshBackend(app.config["SEARCH_INDEX_DIR"])
+
+
+def _postgres(app: Flask) -> SearchBackend:
+    """The app's own engine: the index is in the register's database, and a save writes it
+    through the save's connection."""
+    return PostgresBackend(app.extensions["database"]["engine"])
 
 
 def _check_directory(config: Mapping) -> list[str]:
@@ -74,10 +92,24 @@ def _check_directory(config: Mapping) -> list[str]:
     return []
 
 
-# name → (factory, configuration check)
-BACKENDS: dict[str, tuple[Callable[[Mapping], SearchBackend],
+POSTGRES_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://")
+
+
+def _check_postgres(config: Mapping) -> list[str]:
+    """The index is in the register's database: DATABASE_URL must be PostgreSQL."""
+    url = str(config.get("DATABASE_URL") or "")
+    if url.startswith(POSTGRES_SCHEMES):
+        return []
+    scheme = url.partition(":")[0] or "empty"
+    return [f"SEARCH_BACKEND=postgres keeps the search index in the register's database, "
+            f"which must be PostgreSQL (DATABASE_URL=postgresql://…); it is {scheme}."]
+
+
+# name → (factory, given the app; configuration check)
+BACKENDS: dict[str, tuple[Callable[[Flask], SearchBackend],
                           Callable[[Mapping], list[str]]]] = {
     "whoosh": (_whoosh, _check_directory),
+    "postgres": (_postgres, _check_postgres),
 }
 
 
@@ -97,9 +129,27 @@ def get_search_backend(app: Flask) -> SearchBackend:
         if name not in BACKENDS:
             raise RuntimeError(f"SEARCH_BACKEND={name!r} is unknown; "
                                f"available: {', '.join(sorted(BACKENDS))}")
-        backend = BACKENDS[name][0](app.config)
+        backend = BACKENDS[name][0](app)
         app.extensions["search_backend"] = backend
     return backend
+
+
+def writes_in_transaction(app: Flask) -> bool:
+    """Whether the app's backend keeps its index in the register's database, so that a
+    save's documents are written in the save's transaction (``index_in_transaction``, before
+    the commit) rather than after it (``index_projects``)."""
+    return get_search_backend(app).transactional
+
+
+def index_in_transaction(app: Flask, connection: Connection, documents: Iterable[dict]
+                         ) -> None:
+    """Add or replace projects through ``connection``, in its transaction (the save's), for a
+    backend that ``writes_in_transaction``. A failure is not caught: the save fails with it,
+    so the register and its index never disagree."""
+    backend = get_search_backend(app)
+    if not backend.transactional:
+        raise RuntimeError(f"{type(backend).__name__} does not write in a transaction")
+    cast(TransactionalBackend, backend).index_in(connection, documents)
 
 
 def index_projects(app: Flask, documents: Iterable[dict]) -> None:

@@ -25,6 +25,7 @@ def search_document(project: Project) -> dict[str, Any]:
         "title": project.title, "summary": project.summary, "objective": project.objective,
         "public_interest": project.public_interest,
         "sponsor_name": project.sponsor.name, "sponsor_kind": str(project.sponsor.kind),
+        "sponsor_slug": project.sponsor.slug,
         "city": project.sponsor.city,
         "themes": list(project.themes or []), "sources": [s.code for s in project.sources],
         "status": str(project.status),

@@ -8,16 +8,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+from sqlalchemy import Connection
+
 from core.clock import local_today
 
 FACETS = ("status", "theme", "source", "sponsor_kind", "year", "ai", "results", "overdue")
+# Every filter a query may carry: the facets (counted), and a named sponsor (the slug of the
+# organisation; not counted: there are as many values as organisations).
+FILTERS = (*FACETS, "sponsor")
 # The keys of a search document (``registry.search.documents.search_document``), all read by the
-# backends: ``id`` and ``reference``; the texts; the facets' values; ``results_due_on`` and
-# ``has_results`` (overdue is judged at query time); ``updated_at`` (the "recent" sort).
+# backends: ``id`` and ``reference``; the texts; the facets' values and the sponsor's slug;
+# ``results_due_on`` and ``has_results`` (overdue is judged at query time); ``updated_at``
+# (the "recent" sort).
 DOCUMENT_FIELDS = frozenset({
     "id", "reference", "title", "summary", "objective", "public_interest", "sponsor_name",
-    "city", "keywords", "sponsor_kind", "themes", "sources", "status", "year_authorised",
-    "uses_ai", "has_results", "results_due_on", "updated_at"})
+    "sponsor_slug", "city", "keywords", "sponsor_kind", "themes", "sources", "status",
+    "year_authorised", "uses_ai", "has_results", "results_due_on", "updated_at"})
 MAX_TERMS = 20
 MAX_TEXT = 200
 
@@ -38,7 +44,7 @@ class SearchQuery:
             text=" ".join("".join(c if c.isprintable() else " " for c in self.text).split())
             [:MAX_TEXT],
             filters={k: [str(v) for v in vs if str(v)] for k, vs in self.filters.items()
-                     if k in FACETS},
+                     if k in FILTERS},
             sort=self.sort or ("relevance" if self.text.strip() else "recent"),
             page=max(1, min(int(self.page), 10**6)),
             per_page=max(1, min(int(self.per_page), 100)),
@@ -70,7 +76,14 @@ def stamp(updated_at: datetime) -> int:
 
 class SearchBackend(Protocol):
     """Reads never create an index: without one (or with one of an older schema) searches
-    answer nothing (``SearchResult.ready`` is False), counts are 0, and a warning is logged."""
+    answer nothing (``SearchResult.ready`` is False), counts are 0, and a warning is logged.
+
+    ``transactional``: the index lives in the register's database. A save's search documents
+    are then written in the save's own transaction, before it commits
+    (``TransactionalBackend.index_in``), and commit or roll back with it; otherwise (Whoosh)
+    they are written once the transaction has committed (``index``)."""
+
+    transactional: bool
 
     def index(self, documents: Iterable[dict]) -> int: ...
     def remove(self, ids: Iterable[int]) -> None: ...
@@ -85,3 +98,12 @@ class SearchBackend(Protocol):
     def rebuild(self, documents: Iterable[dict],
                 progress: Callable[[int], None] | None = None) -> int: ...
     def exists(self) -> bool: ...
+
+
+class TransactionalBackend(SearchBackend, Protocol):
+    """A backend whose index is in the register's database (``transactional`` is True)."""
+
+    def index_in(self, connection: Connection, documents: Iterable[dict]) -> int:
+        """Add or replace ``documents`` through ``connection``, in its transaction (the
+        save's): nothing is committed here."""
+        ...

@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Any
 
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
-from whoosh.lang import stopwords_for_language
 from whoosh.support.charset import accent_map
 
 from registry.search.types import stamp
+from registry.search.words import STOPWORDS, TOKEN, fold
 
+__all__ = ["EPOCH", "SCHEMA_FIELDS", "STOPWORDS", "build_schema", "day_number", "fold",
+           "french_analyzer", "spelling_analyzer", "to_fields"]
 EPOCH = date(1970, 1, 1)
-
-
-def fold(text: str) -> str:
-    return text.translate(accent_map)
-
-
-STOPWORDS = frozenset(
-    {fold(w) for w in stopwords_for_language("fr")}
-    | {"l", "d", "j", "m", "n", "s", "t", "c", "qu", "le", "la", "les", "un", "une", "au",
-       "aux", "ou", "pour", "par", "sur", "dans", "chez", "avec", "sans", "sous", "entre",
-       "vers", "the", "of", "and", "in"}
-)
 
 
 def french_analyzer():
     """Tokenise, lower-case, fold accents, drop stop words, stem (Snowball French)."""
-    return (RegexTokenizer(r"\w+") | LowercaseFilter() | CharsetFilter(accent_map)
+    return (RegexTokenizer(TOKEN) | LowercaseFilter() | CharsetFilter(accent_map)
             | StopFilter(stoplist=STOPWORDS, minsize=1) | StemFilter(lang="fr"))
 
 
 def spelling_analyzer():
     """Whole words, accents kept (no stemming): "Vouliez-vous dire" offers real, accented words."""
-    return RegexTokenizer(r"\w+") | LowercaseFilter() | StopFilter(stoplist=STOPWORDS, minsize=3)
+    return RegexTokenizer(TOKEN) | LowercaseFilter() | StopFilter(stoplist=STOPWORDS, minsize=3)
 
 
 def _keyed(field):
@@ -63,6 +52,8 @@ def build_schema() -> Schema:
         sponsor=TEXT(analyzer=analyzer, phrase=False),
         keywords=TEXT(analyzer=analyzer, phrase=False),
         spell=TEXT(analyzer=spelling_analyzer(), phrase=False, spelling=True),
+        # The sponsor's slug: the named-sponsor filter (read from its postings, not counted).
+        sponsor_slug=_keyed(ID()),
         status=_keyed(ID()), theme=_keyed(KEYWORD(commas=True)),
         source=_keyed(KEYWORD(commas=True)), sponsor_kind=_keyed(ID()), year=_keyed(ID()),
         ai=_keyed(ID()), results=_keyed(ID()),
@@ -108,6 +99,7 @@ def to_fields(doc: dict[str, Any]) -> dict[str, Any]:
         "theme": ",".join(doc.get("themes") or []),
         "source": ",".join(doc.get("sources") or []),
         "sponsor_kind": str(doc.get("sponsor_kind") or ""),
+        "sponsor_slug": str(doc.get("sponsor_slug") or ""),
         "year": str(year) if year else "",
         "ai": "oui" if doc.get("uses_ai") else "non",
         "results": "oui" if doc.get("has_results") else "non",
@@ -117,7 +109,3 @@ def to_fields(doc: dict[str, Any]) -> dict[str, Any]:
         "year_sort": int(year or 0),
         "updated": stamp(doc.get("updated_at") or datetime.now(UTC)),
     }
-
-
-WORD = re.compile(r"\w+(?:[-']\w+)*", re.UNICODE)
-REFERENCE_WORD = re.compile(r"^HDH-\d{4}-\d{4}$", re.IGNORECASE)

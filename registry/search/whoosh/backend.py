@@ -13,8 +13,8 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.util.numeric import byte_to_length
 
 from core.clock import local_today
-from registry.search.types import FACETS, MAX_TERMS, SearchQuery, SearchResult
-from registry.search.whoosh.analysis import REFERENCE_WORD, STOPWORDS, WORD, fold
+from registry.search.terms import Clause, plan, suggestion
+from registry.search.types import FACETS, SearchQuery, SearchResult
 from registry.search.whoosh.generation import Generation
 from registry.search.whoosh.postings import (
     bits_from_flags,
@@ -31,9 +31,15 @@ REFERENCE_BOOST = 1000.0  # a word shaped like a reference puts that project fir
 BM25_K1, BM25_B = 1.2, 0.75
 RANKING_CACHE = 32   # text queries kept ranked per index generation
 
+# A clause of a query, analysed: (reference or None, facet flag or None, alternatives, each
+# the tokens a document must all have). Hashable: the key of the rankings cache.
+Analysed = tuple[str | None, tuple[str, str] | None, tuple[tuple[str, ...], ...]]
+
 
 class WhooshBackend(IndexStore):
     """The default search backend (``SEARCH_BACKEND=whoosh``)."""
+
+    transactional = False  # written after the database commits (``registry.service``)
 
     # -- reads
     def count(self) -> int:
@@ -56,17 +62,19 @@ class WhooshBackend(IndexStore):
         return {generation.pids[d]: int(updated[d]) for d in range(generation.size)
                 if flags[d]}
 
-    def _clauses(self, text: str) -> tuple[list[tuple[str | None, list[str]]], list[str]]:
-        """The words of ``text`` as AND-ed clauses: (reference or None, analysed tokens)."""
-        words = WORD.findall(text)[:MAX_TERMS]
-        clauses: list[tuple[str | None, list[str]]] = []
-        for word in words:
-            tokens = [t.text for t in self.analyzer(word)]
-            if REFERENCE_WORD.match(word):
-                clauses.append((word.upper(), tokens))
-            elif tokens:  # a stop word alone adds nothing
-                clauses.append((None, tokens))
-        return clauses, words
+    def _clauses(self, text: str) -> tuple[list[Clause], list[Analysed]]:
+        """The clauses of ``text`` (``registry.search.terms.plan``), and those that can match
+        anything, analysed: alternatives that are only stop words are dropped, and a clause
+        left with nothing to match by is dropped (a stop word alone adds nothing)."""
+        clauses = plan(text)
+        analysed: list[Analysed] = []
+        for clause in clauses:
+            alternatives = tuple(dict.fromkeys(
+                tokens for tokens in (tuple(t.text for t in self.analyzer(alternative))
+                                      for alternative in clause.alternatives) if tokens))
+            if alternatives or clause.reference or clause.flag:
+                analysed.append((clause.reference, clause.flag, alternatives))
+        return clauses, analysed
 
     def _term_scores(self, searcher, generation: Generation,
                      token: str) -> tuple[list[float], bytes]:
@@ -98,9 +106,9 @@ class WhooshBackend(IndexStore):
         return scores, bytes(map(bool, scores))
 
     def _ranking(self, searcher, generation: Generation,
-                 clauses: list[tuple[str | None, list[str]]]) -> tuple[int, array]:
+                 clauses: list[Analysed]) -> tuple[int, array]:
         """(bitset of matching documents, all of them best first) for AND-ed clauses."""
-        key = tuple((ref, tuple(tokens)) for ref, tokens in clauses)
+        key = tuple(clauses)
         with generation.lock:
             cached = generation.rankings.get(key)
             if cached is not None:
@@ -110,18 +118,29 @@ class WhooshBackend(IndexStore):
         totals: list[float] | None = None
         matched = generation.live
         bonus: dict[int, float] = {}
-        for reference, tokens in clauses:
-            bits = generation.live
-            for token in tokens:
-                scores, present = self._term_scores(searcher, generation, token)
+        terms: dict[str, tuple[list[float], int]] = {}  # token → (scores, bitset)
+        for reference, flag, alternatives in clauses:
+            bits = 0
+            for tokens in alternatives:
+                alternative = generation.live
+                for token in tokens:
+                    if token not in terms:
+                        scores, present = self._term_scores(searcher, generation, token)
+                        terms[token] = scores, bits_from_flags(present)
+                    alternative &= terms[token][1]
+                bits |= alternative
+            # Each token of the clause scores once, whichever alternatives name it.
+            for token in dict.fromkeys(t for tokens in alternatives for t in tokens):
+                scores = terms[token][0]
                 totals = scores if totals is None else list(map(operator.add, totals, scores))
-                bits &= bits_from_flags(present)
             if reference is not None:
                 ref_ids = [d + offset for leaf, offset in searcher.reader().leaf_readers()
                            for d in postings(leaf, "reference", reference)[0]]
                 for docnum in ref_ids:
                     bonus[docnum] = bonus.get(docnum, 0.0) + REFERENCE_BOOST
                 bits |= bits_from_ids(ref_ids, size) & generation.live
+            if flag is not None:
+                bits |= generation.facets.get(flag[0], {}).get(flag[1], 0)
             matched &= bits
         if totals is None:
             totals = [0.0] * size
@@ -137,8 +156,8 @@ class WhooshBackend(IndexStore):
         return ranking
 
     def _match(self, query: SearchQuery):
-        """(searcher, generation, base bitset, order, facet bitsets, words), or None when the
-        text is only stop words or symbols (nothing can match) or there is no usable index.
+        """(searcher, generation, base bitset, order, facet bitsets, clauses), or None when
+        the text is only stop words or symbols (nothing can match) or there is no usable index.
 
         ``base`` is what the text matches (every live document without text); ``order`` is
         the text ranking, or the field order the query sorts by.
@@ -147,19 +166,23 @@ class WhooshBackend(IndexStore):
         if searcher is None:
             return None
         generation = self._generation(searcher)
-        clauses, words = self._clauses(query.text)
-        if query.text and not clauses:
+        clauses, analysed = self._clauses(query.text)
+        if query.text and not analysed:
             return None
         facet_sets = generation.facet_sets(query.today or local_today())
+        if "sponsor" in query.filters:
+            facet_sets = {**facet_sets, "sponsor": {
+                slug: generation.term_bits(searcher.reader(), "sponsor_slug", slug)
+                for slug in query.filters["sponsor"]}}
         order: array | None = None
-        if clauses:
-            base, order = self._ranking(searcher, generation, clauses)
+        if analysed:
+            base, order = self._ranking(searcher, generation, analysed)
         else:
             base = generation.live
-        if query.sort != "relevance" or not clauses:
+        if query.sort != "relevance" or not analysed:
             order = generation.order(query.sort if query.sort != "relevance" else "recent",
                                      searcher.reader())
-        return searcher, generation, base, order, facet_sets, words
+        return searcher, generation, base, order, facet_sets, clauses
 
     @staticmethod
     def _selected(facet_sets: dict[str, dict[str, int]],
@@ -184,7 +207,7 @@ class WhooshBackend(IndexStore):
             return SearchResult(ids=[], total=0, page=query.page, pages=1, facets={},
                                 highlights={}, suggestion=None,
                                 ready=getattr(self._local, "searcher", None) is not None)
-        searcher, generation, base, order, facet_sets, words = match
+        searcher, generation, base, order, facet_sets, clauses = match
         selected = self._selected(facet_sets, query.filters)
         matched = base
         for bits in selected.values():
@@ -210,10 +233,10 @@ class WhooshBackend(IndexStore):
             docnums = self._walk(order, flags, start, start + query.per_page)
         highlights = self._highlights(searcher, generation, docnums, query.text) \
             if query.text and docnums else {}
-        suggestion = self._suggest(searcher, words) if query.text and total < 3 else None
+        suggested = self._suggest(searcher, clauses) if query.text and total < 3 else None
         return SearchResult(ids=[generation.pids[d] for d in docnums], total=total,
                             page=query.page, pages=pages, facets=facets,
-                            highlights=highlights, suggestion=suggestion)
+                            highlights=highlights, suggestion=suggested)
 
     def matching_ids(self, query: SearchQuery) -> list[int]:
         """Every matching project id, in the query's order (for exports and feeds)."""
@@ -221,7 +244,7 @@ class WhooshBackend(IndexStore):
         match = self._match(query)
         if match is None:
             return []
-        _searcher, generation, base, order, facet_sets, _words = match
+        _searcher, generation, base, order, facet_sets, _clauses = match
         matched = base
         for bits in self._selected(facet_sets, query.filters).values():
             matched &= bits
@@ -233,8 +256,9 @@ class WhooshBackend(IndexStore):
     def _highlights(self, searcher, generation: Generation, docnums: list[int],
                     text: str) -> dict[int, str]:
         """Snippets with the matched words in ``<mark>``, for the page's documents only."""
-        clauses, _words = self._clauses(text)
-        terms = frozenset(token for _ref, tokens in clauses for token in tokens)
+        _clauses, analysed = self._clauses(text)
+        terms = frozenset(token for _reference, _flag, alternatives in analysed
+                          for tokens in alternatives for token in tokens)
         if not terms:
             return {}
         formatter = HtmlFormatter(tagname="mark", between=" … ")
@@ -251,19 +275,16 @@ class WhooshBackend(IndexStore):
                     break
         return snippets
 
-    def _suggest(self, searcher, words: list[str]) -> str | None:
-        changed, corrected = False, []
+    def _suggest(self, searcher, clauses: list[Clause]) -> str | None:
+        """The query with its unknown words replaced by the nearest known word (two edits at
+        most), or None when every word is known."""
+        corrections: dict[str, str] = {}
         reader = searcher.reader()
-        for word in words:
-            lowered = word.lower()
-            if len(lowered) < 4 or fold(lowered) in STOPWORDS or REFERENCE_WORD.match(word) or (
-                    "spell", lowered) in reader:
-                corrected.append(word)
+        for clause in clauses:
+            lowered = clause.text.lower()
+            if not clause.correctable or ("spell", lowered) in reader:
                 continue
             options = searcher.suggest("spell", lowered, limit=1, maxdist=2)
             if options:
-                corrected.append(options[0])
-                changed = True
-            else:
-                corrected.append(word)
-        return " ".join(corrected) if changed else None
+                corrections[clause.text] = options[0]
+        return suggestion(clauses, corrections)

@@ -94,6 +94,13 @@ class Generation:
                                                 for leaf, _offset in reader.leaf_readers())
         return self._lengths[fieldname]
 
+    def term_bits(self, reader, fieldname: str, value: str) -> int:
+        """The live documents having ``value`` in ``fieldname``, read from its postings (for
+        filters with too many values to keep a bitset each, such as the named sponsor)."""
+        ids = [d + offset for leaf, offset in reader.leaf_readers()
+               for d in postings(leaf, fieldname, value)[0]]
+        return bits_from_ids(ids, self.size) & self.live
+
     def overdue(self, today: date) -> int:
         """Documents without results whose due date is before ``today`` (cached per day)."""
         with self.lock:
