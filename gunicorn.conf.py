@@ -7,15 +7,15 @@ from core.logs import gunicorn_logconfig
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-# Rate limits (objection filing and follow-up: "10 per minute") are counted in the storage named
-# by RATELIMIT_STORAGE_URI. With the default memory:// storage each worker process counts on its
-# own, so N workers would let N times the limit through. We therefore run ONE worker (with
-# threads for concurrency) unless the counters are shared, in Redis (redis://…), or limits are
-# off. Several workers or several hosts need RATELIMIT_STORAGE_URI=redis://….
-_storage = os.environ.get("RATELIMIT_STORAGE_URI", "") or "memory://"
+# Every core by default. Rate limits (objection filing and follow-up) must count across all
+# workers: they are kept in RATELIMIT_STORAGE_URI, by default a SQLite file every process of the
+# machine shares (core/ratelimit_sqlite.py), or Redis (redis://…) for several machines. Only
+# memory:// counts inside one process: N workers would let N times the limit through, so it gets
+# ONE worker (with threads), whatever GUNICORN_WORKERS says.
+_storage = os.environ.get("RATELIMIT_STORAGE_URI", "").strip()
 _limits_on = os.environ.get("RATELIMIT_ENABLED", "true").strip().lower() in {
     "1", "true", "yes", "on", "oui"}
-SHARED_RATE_LIMITS = _storage.split(":", 1)[0] != "memory" or not _limits_on
+SHARED_RATE_LIMITS = not _storage.startswith("memory:") or not _limits_on
 if SHARED_RATE_LIMITS:
     workers = int(os.environ.get("GUNICORN_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
     threads = int(os.environ.get("GUNICORN_THREADS") or 2)
@@ -38,10 +38,9 @@ logconfig_dict = gunicorn_logconfig(loglevel)
 
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-# The request line (method, path and query string). gunicorn accepts 1 to 8190 bytes, or 0 for
-# no limit of its own; any larger number is silently cut to 8190. A 10 kB search query must reach
-# the app, which answers its own French "La recherche est trop longue" page (400), instead of
-# gunicorn's bare English "414" page: hence 0. The line is still bounded in front, by the reverse
-# proxy (nginx: `large_client_header_buffers 4 32k;`); the app refuses queries over 1,000
-# characters.
-limit_request_line = 0
+# The request line (method, path and query string), bounded: gunicorn refuses a longer one with
+# its own 414 before reading it all (an unbounded line of megabytes costs seconds of CPU). 8190
+# bytes is gunicorn's most: every search the site accepts (200 characters, even all
+# percent-encoded) and a 1,000-character one fit, so a too-long search gets the app's French
+# "La recherche est trop longue" page (400); only absurd lines get gunicorn's 414.
+limit_request_line = 8190

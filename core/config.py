@@ -50,7 +50,9 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     PROXY_COUNT = 0  # number of trusted reverse proxies in front of the app
     PAGE_CACHE_ENABLED = True  # rendered public pages kept in memory (core.page_cache)
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Empty: a SQLite file in INSTANCE_DIR every worker of the machine shares
+    # (core.ratelimit_sqlite); redis://… for several machines.
+    RATELIMIT_STORAGE_URI = ""
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     PREFERRED_URL_SCHEME = "http"
@@ -78,6 +80,7 @@ class TestingConfig(BaseConfig):
     TESTING = True
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class ProductionConfig(BaseConfig):
@@ -185,7 +188,9 @@ def _complete(settings: dict[str, Any]) -> None:
     if not settings.get("SEARCH_INDEX_DIR"):
         settings["SEARCH_INDEX_DIR"] = str(instance / "search")
     settings.setdefault("MAIL_OUTBOX_DIR", str(instance / "mail"))
-    settings["RATELIMIT_STORAGE_URI"] = settings.get("RATELIMIT_STORAGE_URI") or "memory://"
+    counters = instance.resolve() / "ratelimits.sqlite3"
+    settings["RATELIMIT_STORAGE_URI"] = (settings.get("RATELIMIT_STORAGE_URI")
+                                         or f"sqlite:///{counters}")
 
 
 

@@ -6,6 +6,7 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_wtf import CSRFProtect
 
+from core import ratelimit_sqlite  # noqa: F401 -- registers the sqlite:// limits storage
 from core.database import Database
 from core.ratelimit import client_address
 

@@ -18,6 +18,7 @@ from registry.models import (
     DataSource,
     Organisation,
     Project,
+    ProjectRevision,
     RegistryState,
     project_funders,
     project_sources,
@@ -32,17 +33,15 @@ def get_project(session: Session, reference: str) -> Project | None:
         return None
     return session.scalar(
         select(Project).where(Project.reference == reference)
-        .options(selectinload(Project.sources), selectinload(Project.funders),
-                 selectinload(Project.status_events), selectinload(Project.results),
-                 selectinload(Project.revisions), selectinload(Project.sponsor),
-                 selectinload(Project.controller))
-    )
+        .options(*_FULL_LOAD))
 
 
+# What a project's page, exports and feeds show, in a few queries rather than one per project;
+# a revision's full snapshot only when it is read (the versions page compares two).
 _FULL_LOAD = (selectinload(Project.sponsor), selectinload(Project.controller),
               selectinload(Project.sources), selectinload(Project.funders),
               selectinload(Project.results), selectinload(Project.status_events),
-              selectinload(Project.revisions))
+              selectinload(Project.revisions).defer(ProjectRevision.snapshot))
 
 
 def projects_by_ids(session: Session, ids: list[int], full: bool = False) -> list[Project]:
@@ -59,8 +58,28 @@ def projects_by_ids(session: Session, ids: list[int], full: bool = False) -> lis
 
 
 def all_projects(session: Session) -> list[Project]:
-    """Every project with what the exports and feeds show."""
+    """Every project with what the exports and feeds show (``project_ids`` and
+    ``projects_by_ids`` load them in chunks instead)."""
     return list(session.scalars(select(Project).order_by(Project.reference).options(*_FULL_LOAD)))
+
+
+def project_ids(session: Session) -> list[int]:
+    """Every project's id, by reference (the exports' order without a search)."""
+    return list(session.scalars(select(Project.id).order_by(Project.reference)))
+
+
+def sitemap_paths(session: Session) -> tuple[list[str], list[str]]:
+    """The references of every project and the slugs of every organisation taking part in
+    one (sponsor, controller or funder), sorted: what the sitemap lists, without loading a
+    project."""
+    references = list(session.scalars(select(Project.reference).order_by(Project.reference)))
+    in_a_project = (select(Project.id).where((Project.sponsor_id == Organisation.id)
+                                             | (Project.controller_id == Organisation.id))
+                    .exists()) | (select(project_funders.c.project_id).where(
+                        project_funders.c.organisation_id == Organisation.id).exists())
+    slugs = list(session.scalars(select(Organisation.slug).where(in_a_project)
+                                 .order_by(Organisation.slug)))
+    return references, slugs
 
 
 @dataclass(frozen=True)

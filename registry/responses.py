@@ -227,12 +227,15 @@ def run_search(params: ListingParams) -> search.SearchResult:
 
 def matching_projects(params: ListingParams) -> Iterator[Project]:
     """Every project that matches the listing's search and filters (not only one page), in
-    the listing's order: the ids come from one search, the rows are loaded in chunks."""
-    if not params.active:
-        yield from queries.all_projects(db.session)
-        return
-    backend = search.get_search_backend(current_app._get_current_object())  # type: ignore[attr-defined]
-    ids = backend.matching_ids(search_query(params))
+    the listing's order: the ids come from one search (or every id, by reference, without
+    one), the rows are loaded in chunks, and each chunk leaves the session once read, so
+    memory stays bounded whatever the register's size."""
+    if params.active:
+        backend = search.get_search_backend(current_app._get_current_object())  # type: ignore[attr-defined]
+        ids = backend.matching_ids(search_query(params))
+    else:
+        ids = queries.project_ids(db.session)
     for start in range(0, len(ids), EXPORT_CHUNK):
         yield from queries.projects_by_ids(db.session, ids[start:start + EXPORT_CHUNK],
                                            full=True)
+        db.session.expunge_all()

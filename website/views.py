@@ -201,11 +201,9 @@ def sitemap():
                  "/comprendre/glossaire"]
         paths += [page.path for page in library().all_pages("fr")]
         paths += [f"/sources/{s.code}" for s in queries.list_sources(db.session)]
-        projects = queries.all_projects(db.session)
-        paths += [f"/projets/{p.reference}" for p in projects]
-        paths += [f"/organisations/{slug}" for slug in sorted(
-            {o.slug for p in projects for o in (p.sponsor, p.controller, *p.funders)
-             if o is not None})]
+        references, slugs = queries.sitemap_paths(db.session)
+        paths += [f"/projets/{reference}" for reference in references]
+        paths += [f"/organisations/{slug}" for slug in slugs]
         lines = ['<?xml version="1.0" encoding="UTF-8"?>',
                  '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
                  'xmlns:xhtml="http://www.w3.org/1999/xhtml">']

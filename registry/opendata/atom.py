@@ -6,15 +6,16 @@ published), so a patient association can follow any search of the register in a 
 
 from __future__ import annotations
 
+import heapq
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 
 from registry.fields import label
-from registry.listing import FACET_PARAMS, ListingParams
+from registry.listing import FILTER_PARAMS, ListingParams
 from registry.models import Project
 from registry.opendata.shapes import LICENCE
 from registry.presenters import FACET_TITLES, facet_label
@@ -81,8 +82,12 @@ EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=UTC)  # a feed with no entry st
 
 def register_entries(projects: Iterable[Project], link_base: str) -> list[FeedEntry]:
     """The newest events of ``projects`` (new project, project changed, result published),
-    newest first: the last three versions of each project and all its results."""
-    entries: list[FeedEntry] = []
+    newest first: the last three versions of each project and all its results. Only the
+    ``FEED_SIZE`` newest are kept while reading, so memory stays bounded."""
+    return heapq.nlargest(FEED_SIZE, _entries(projects, link_base), key=lambda e: e.updated)
+
+
+def _entries(projects: Iterable[Project], link_base: str) -> Iterator[FeedEntry]:
     for project in projects:
         link = f"{link_base}/projets/{project.reference}"
         for revision in project.revisions[-3:]:
@@ -93,31 +98,32 @@ def register_entries(projects: Iterable[Project], link_base: str) -> list[FeedEn
                 fields = ", ".join(label(name) for name in revision.changed_fields)
                 title = _("Projet modifié : %(title)s", title=project.title)
                 summary = _("Modifié : %(fields)s.", fields=fields)
-            entries.append(FeedEntry(
+            yield FeedEntry(
                 id=f"tag:hdh-transparence,2026:{project.reference}:v{revision.number}",
                 title=title, link=link, updated=revision.created_at, summary=summary,
-                category="projet"))
+                category="projet")
         for result in project.results:
             moment = datetime(result.published_on.year, result.published_on.month,
                               result.published_on.day, tzinfo=UTC)
-            entries.append(FeedEntry(
+            yield FeedEntry(
                 id=f"tag:hdh-transparence,2026:{project.reference}:resultat:{result.id}",
                 title=_("Nouveau résultat : %(title)s", title=result.title), link=link,
                 updated=moment, summary=result.summary or project.title,
-                category="resultat"))
-    entries.sort(key=lambda e: e.updated, reverse=True)
-    return entries[:FEED_SIZE]
+                category="resultat")
 
 
-def feed_title(params: ListingParams, source_names: dict[str, str]) -> str:
+def feed_title(params: ListingParams, source_names: dict[str, str],
+               sponsor_names: dict[str, str] | None = None) -> str:
     """The feed's title, with the search and every filter it follows, as the listing's
-    "Vos critères" shows them: « cancer » · Thème : Cancers, Santé des enfants · Statut : …"""
+    "Vos critères" shows them: « cancer » · Promoteur : CHU de Valmont · Thème : Cancers,
+    Santé des enfants · Statut : … (a named sponsor by its name, from ``sponsor_names``)."""
     criteria = [_("« %(text)s »", text=params.text)] if params.text else []
-    for facet in FACET_PARAMS.values():
+    for facet in FILTER_PARAMS.values():
         values = params.filters.get(facet)
         if values:
             criteria.append(_("%(facet)s : %(values)s", facet=FACET_TITLES[facet],
-                              values=", ".join(facet_label(facet, value, source_names)
+                              values=", ".join(facet_label(facet, value, source_names,
+                                                           sponsor_names)
                                                for value in values)))
     title = _("Registre des projets – nouveautés")
     return f"{title} ({' · '.join(criteria)})" if criteria else title

@@ -103,13 +103,20 @@ def csv_rows(projects: Iterable[Project], *, site_url: str, licence_id: str,
 
 
 def csv_document(projects: Iterable[Project], *, site_url: str, licence_id: str,
-                 today: date) -> str:
-    """The whole export: UTF-8 with a BOM (so Excel reads it), ``;``-separated, CRLF."""
+                 today: date, rows_per_chunk: int = 200) -> Iterator[str]:
+    """The export as chunks of text (streamed: memory stays bounded whatever the register's
+    size): UTF-8 with a BOM (so Excel reads it), ``;``-separated, CRLF."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerows(csv_rows(projects, site_url=site_url, licence_id=licence_id, today=today))
-    return buffer.getvalue()
+    for number, row in enumerate(csv_rows(projects, site_url=site_url, licence_id=licence_id,
+                                          today=today)):
+        writer.writerow(row)
+        if number % rows_per_chunk == rows_per_chunk - 1:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 # What makes a spreadsheet read a cell as a formula (OWASP "CSV injection"): =, +, -, @, and

@@ -4,6 +4,7 @@ page that presents them. Thin: read the listing, answer 304 or build the body.""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, g, make_response, render_template, request
 from flask_babel import get_locale
@@ -12,7 +13,7 @@ from flask_babel import gettext as _
 from core.clock import local_today
 from core.extensions import csrf, db
 from core.http_cache import add_cors, make_etag, with_validators
-from registry import queries
+from registry import presenters, queries
 from registry.opendata import atom, dcat, shapes, tables
 from registry.opendata.openapi import openapi_document
 from registry.opendata.shapes import LICENCE
@@ -133,12 +134,18 @@ def export_csv():
 @bp.route("/projets.json")
 def export_json():
     params = read_listing()
-    return conditional(lambda: _json({
-        "licence": LICENCE, "generated_from": f"{site_url()}/projets",
-        "data": [shapes.project_detail_json(p, site_url(), local_today())
-                 for p in matching_projects(params)]}),
-        "application/json", filename="registre-projets.json", daily=True,
-        searched=params.active)
+
+    def build() -> Iterator[str]:
+        """``{"data": [...], "generated_from": …, "licence": …}`` (keys in ``_json``'s sorted
+        order), streamed a project at a time."""
+        yield '{"data":['
+        for number, project in enumerate(matching_projects(params)):
+            yield ("," if number else "") + _json(shapes.project_detail_json(
+                project, site_url(), local_today()))
+        yield f'],"generated_from":{_json(f"{site_url()}/projets")},"licence":{_json(LICENCE)}}}'
+
+    return conditional(build, "application/json", filename="registre-projets.json",
+                       daily=True, searched=params.active)
 
 
 @bp.route("/projets.atom")
@@ -153,7 +160,8 @@ def feed():
         suffix = f"?{query}" if query else ""
         return atom.atom_feed(
             feed_id=f"tag:hdh-transparence,2026:projets?{query}",
-            title=atom.feed_title(params, source_names()),
+            title=atom.feed_title(params, source_names(), presenters.sponsor_names(
+                db.session, params.filters.get("sponsor", []))),
             self_url=f"{root}/projets.atom{suffix}",
             alternate_url=f"{root}/projets{suffix}",
             lang=str(get_locale()),

@@ -3,6 +3,7 @@ dependency of pyproject.toml, nothing more."""
 
 from __future__ import annotations
 
+import os
 import re
 import runpy
 import tomllib
@@ -97,8 +98,11 @@ def test_readme_gives_the_real_server_and_make_defaults(monkeypatch):
     for name, setting in (("GUNICORN_BIND", "bind"), ("GUNICORN_TIMEOUT", "timeout"),
                           ("GUNICORN_LOG_LEVEL", "loglevel"),
                           ("FORWARDED_ALLOW_IPS", "forwarded_allow_ips"),
-                          ("GUNICORN_WORKERS", "workers"), ("GUNICORN_THREADS", "threads")):
+                          ("GUNICORN_THREADS", "threads")):
         assert f"`{server[setting]}`" in cells[name], (name, server[setting], cells[name])
+    # The default worker count depends on the machine: the README gives the rule.
+    assert server["workers"] == (os.cpu_count() or 1) * 2 + 1
+    assert "2 × CPUs + 1" in cells["GUNICORN_WORKERS"]
     for name, value in re.findall(r"^([A-Z][A-Z0-9_]*) \?= (\S+)",
                                   (ROOT / "Makefile").read_text("utf-8"), re.M):
         assert f"`{value}`" in cells[name], (name, value, cells[name])
