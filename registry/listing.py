@@ -4,6 +4,11 @@ the JSON API, the CSV export and the Atom feed, so every view filters the same w
 Parameter names are French, as citizens see them in shareable URLs; facet keys are the search
 engine's. Unknown facet values are dropped (a stale bookmark still works); values that cannot be
 meant (page=-1, page=10^9, a 10 kB query) are clamped or refused with a clear 400.
+
+The sponsor is named by ``promoteur`` (the organisation's slug, as in its page's address, or its
+name) and its kind by ``promoteur_type``, the words of the CSV export's columns. ``promoteur``
+meant the kind until December 2026: a value that is a kind (``promoteur=hopital``) still
+filters by kind, so old links keep their meaning.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from urllib.parse import urlencode
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from registry.codes import OrganisationKind
 from registry.search import MAX_TEXT
+from registry.service import slugify
 
 # The longest search text accepted (characters): the page's field, the OpenAPI document and
 # the 400 message all say this number, and the search backends cut at it too.
@@ -23,17 +30,21 @@ MAX_PAGE = 10_000
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 
-# URL parameter → search facet
+# URL parameter → search facet (counted, offered as choices)
 FACET_PARAMS: dict[str, str] = {
     "statut": "status",
     "theme": "theme",
     "source": "source",
-    "promoteur": "sponsor_kind",
+    "promoteur_type": "sponsor_kind",
     "annee": "year",
     "ia": "ai",
     "resultats": "results",
     "retard": "overdue",
 }
+# URL parameter → search filter: the facets, and the named sponsor (not counted).
+FILTER_PARAMS: dict[str, str] = {"promoteur": "sponsor", **FACET_PARAMS}
+SPONSOR_KINDS = frozenset(kind.value for kind in OrganisationKind)
+SPONSOR_SLUG_LENGTH = 120  # as ``Organisation.slug``
 SORTS = ("pertinence", "recent", "titre", "reference", "annee")
 SORT_TO_SEARCH = {"pertinence": "relevance", "recent": "recent", "titre": "title",
                   "reference": "reference", "annee": "year"}
@@ -68,7 +79,7 @@ class ListingParams:
         if values["q"]:
             args.append(("q", str(values["q"])))
         filters = changes.get("filters", self.filters)
-        for param, facet in FACET_PARAMS.items():
+        for param, facet in FILTER_PARAMS.items():
             for value in sorted(filters.get(facet, [])):  # type: ignore[union-attr]
                 args.append((param, value))
         if values["tri"]:
@@ -91,6 +102,12 @@ class ListingParams:
         else:
             current.append(value)
         return self.query_string(filters=filters, page=1)
+
+    def unlisted_filters(self) -> dict[str, list[str]]:
+        """The filters that are not facets (the named sponsor): the facets' form keeps them
+        in hidden fields, since it offers no choice for them."""
+        return {facet: values for facet, values in self.filters.items()
+                if facet not in FACET_PARAMS.values()}
 
     @property
     def active(self) -> bool:
@@ -115,21 +132,18 @@ def parse_listing(args: MultiDict, allowed: dict[str, set[str]] | None = None) -
             count=MAX_QUERY_LENGTH))
     text = _clean_text(raw_text)[:MAX_QUERY_LENGTH]
     filters: dict[str, list[str]] = {}
-    for param, facet in FACET_PARAMS.items():
-        values = []
+    for param, facet in FILTER_PARAMS.items():
         for value in args.getlist(param):
-            value = value.strip()[:80]
-            if not value or value in values:
+            target, value = _filter_value(facet, value)
+            if not value or value in filters.get(target, []):
                 continue
-            if facet in ("ai", "results") and value not in YES_NO:
+            if target in ("ai", "results") and value not in YES_NO:
                 continue
-            if facet == "overdue" and value != "oui":
+            if target == "overdue" and value != "oui":
                 continue
-            if allowed is not None and facet in allowed and value not in allowed[facet]:
+            if allowed is not None and target in allowed and value not in allowed[target]:
                 continue
-            values.append(value)
-        if values:
-            filters[facet] = values
+            filters.setdefault(target, []).append(value)
     sort = args.get("tri", "")
     if sort not in SORTS:
         sort = ""
@@ -140,6 +154,20 @@ def parse_listing(args: MultiDict, allowed: dict[str, set[str]] | None = None) -
     per_page = min(_positive_int(args.get("par_page"), "par_page", default=DEFAULT_PER_PAGE),
                    MAX_PER_PAGE)
     return ListingParams(text=text, filters=filters, sort=sort, page=page, per_page=per_page)
+
+
+def _filter_value(facet: str, raw: str) -> tuple[str, str]:
+    """(filter, value) a query-string value stands for. A named sponsor is an
+    organisation's slug: a name is turned into its slug, and a kind (the parameter's old
+    meaning) stays a kind."""
+    value = raw.strip()
+    if facet != "sponsor":
+        return facet, value[:80]
+    if value in SPONSOR_KINDS:
+        return "sponsor_kind", value
+    if not any(ch.isalnum() for ch in value):
+        return facet, ""
+    return facet, slugify(value[:2 * SPONSOR_SLUG_LENGTH], SPONSOR_SLUG_LENGTH)
 
 
 def _positive_int(raw: str | None, name: str, default: int) -> int:

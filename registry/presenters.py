@@ -11,9 +11,12 @@ from flask import Flask
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from registry import fields
 from registry.codes import THEMES, LegalBasis, OrganisationKind, ProcessingLocation, ProjectStatus
+from registry.models import Organisation
 from registry.validation import doi_name, web_address
 
 YES_NO_LABELS = {"oui": _l("Oui"), "non": _l("Non")}
@@ -22,12 +25,18 @@ FACET_TITLES = {
     "sponsor_kind": _l("Type de promoteur"), "year": _l("Année d'autorisation"),
     "ai": _l("Utilise l'intelligence artificielle"), "results": _l("Résultats publiés"),
     "overdue": _l("Résultats en retard"),
+    "sponsor": _l("Promoteur"),
 }
 # An organisation's role in a project (``queries.ORGANISATION_ROLES``).
 ROLE_LABELS = {"sponsor": _l("Promoteur"), "controller": _l("Responsable de traitement"),
                "funder": _l("Financeur")}
 
-def facet_label(facet: str, value: str, source_names: dict[str, str] | None = None) -> str:
+def facet_label(facet: str, value: str, source_names: dict[str, str] | None = None,
+                sponsor_names: dict[str, str] | None = None) -> str:
+    """A filter's value as a citizen reads it (a named sponsor: the organisation's name,
+    from ``sponsor_names``; an unknown one stays as written)."""
+    if facet == "sponsor":
+        return (sponsor_names or {}).get(value, value)
     try:
         if facet == "status":
             return ProjectStatus(value).label
@@ -44,6 +53,15 @@ def facet_label(facet: str, value: str, source_names: dict[str, str] | None = No
     except ValueError:
         pass
     return value
+
+
+def sponsor_names(session: Session, slugs: list[str]) -> dict[str, str]:
+    """Slug → name of the organisations a listing is filtered on (the labels of its
+    named-sponsor filter); slugs of no organisation are left out."""
+    if not slugs:
+        return {}
+    return dict(session.execute(select(Organisation.slug, Organisation.name)
+                                .where(Organisation.slug.in_(slugs))).all())
 
 
 def allowed_facet_values(source_codes: list[str]) -> dict[str, set[str]]:

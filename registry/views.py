@@ -58,12 +58,13 @@ def project_list():
     result = run_search(params)
     projects = queries.projects_by_ids(db.session, result.ids)
     names = source_names()
+    sponsors = presenters.sponsor_names(db.session, params.filters.get("sponsor", []))
     today = local_today()
     response = make_response(render_template(
         "registry/list.html", params=params, result=result, projects=projects,
         max_query_length=MAX_QUERY_LENGTH,
         states={p.id: rules.results_status(p, today) for p in projects},
-        facet_label=lambda f, v: presenters.facet_label(f, v, names),
+        facet_label=lambda f, v: presenters.facet_label(f, v, names, sponsors),
         facet_titles=presenters.FACET_TITLES, source_names=names,
         choices=facet_choices(params, result),
         facet_params={facet: param for param, facet in FACET_PARAMS.items()},

@@ -10,7 +10,14 @@ from registry.codes import (
     ResultKind,
     SourceKind,
 )
-from registry.listing import FACET_PARAMS, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
+from registry.listing import (
+    FILTER_PARAMS,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    SORTS,
+    SPONSOR_SLUG_LENGTH,
+)
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
@@ -136,10 +143,23 @@ def _listing_parameters() -> list[dict]:
         {"name": "par_page", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                        "maximum": MAX_PER_PAGE}},
     ]
-    for param, facet in FACET_PARAMS.items():
+    for param, facet in FILTER_PARAMS.items():
+        items: dict = {"type": "string"}
+        description = f"Filtre sur « {facet} » (répétable)."
+        if facet == "sponsor_kind":
+            items["enum"] = [kind.value for kind in OrganisationKind]
+            description = "Type de promoteur (répétable)."
+        elif facet == "sponsor":
+            items["maxLength"] = 2 * SPONSOR_SLUG_LENGTH
+            description = (
+                "Promoteur nommé (répétable) : l'identifiant de l'organisme, comme dans "
+                "l'adresse de sa page /organisations/{identifiant}, ou son nom. Une valeur qui "
+                "est un type de promoteur (" + ", ".join(k.value for k in OrganisationKind)
+                + ") filtre sur le type, comme promoteur_type : c'était le sens de ce "
+                "paramètre avant décembre 2026.")
         parameters.append({"name": param, "in": "query", "style": "form", "explode": True,
-                           "schema": {"type": "array", "items": {"type": "string"}},
-                           "description": f"Filtre sur « {facet} » (répétable)."})
+                           "schema": {"type": "array", "items": items},
+                           "description": description})
     return parameters
 
 

@@ -149,6 +149,22 @@ def test_facets_count_and_combine_with_filters(backend):
     assert sorted(ids(backend, filters={"theme": ["oncologie", "pediatrie"]})) == [2, 3]
 
 
+def test_a_named_sponsor_filters_and_narrows_every_facet(backend):
+    backend.index([doc(6, "Projet du CHU", sponsor_slug="chu-de-valmont", status="termine"),
+                   doc(7, "Autre projet du CHU", sponsor_slug="chu-de-valmont")])
+    result = backend.search(SearchQuery(filters={"sponsor": ["chu-de-valmont"]}))
+    assert (sorted(result.ids), result.total) == ([6, 7], 2)
+    assert dict(result.facets["status"]) == {"en-cours": 1, "termine": 1}
+    assert "sponsor" not in result.facets  # a filter, not a counted facet
+    both = SearchQuery(text="projet", filters={"sponsor": ["chu-de-valmont", "organisme"],
+                                               "status": ["termine"]})
+    assert ids(backend, **vars(both)) == [6]
+    assert dict(backend.search(both).facets["status"]) == {"en-cours": 1, "termine": 1}
+    assert ids(backend, filters={"sponsor": ["inconnu"]}) == []
+    assert backend.matching_ids(SearchQuery(filters={"sponsor": ["chu-de-valmont"]},
+                                            sort="reference")) == [7, 6]
+
+
 def test_sorting(backend):
     assert ids(backend, sort="title") == [3, 2, 4, 1, 5]
     assert ids(backend, sort="reference") == [5, 4, 3, 2, 1]
@@ -198,6 +214,15 @@ def test_check_config_names_the_problems(tmp_path):
             assert "not writable" in problems[0]
     finally:
         locked.chmod(0o700)
+
+
+def test_the_readme_names_every_backend():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    [row] = [line for line in readme.splitlines() if line.startswith("| `SEARCH_BACKEND` |")]
+    described = row.split("|")[3]
+    assert all(f"`{name}`" in described for name in BACKENDS), row
 
 
 def test_an_index_with_an_older_schema_is_not_taken_for_a_current_one(tmp_path):

@@ -214,9 +214,11 @@ def test_the_migration_does_nothing_on_sqlite(tmp_path):
         tables = set(inspect(engine).get_table_names())
         assert "projects" in tables and not tables & set(schema.metadata.tables)
         command.downgrade(config, "0004_versions_and_counts")
-        command.upgrade(config, "head")
+        command.upgrade(config, "0005_search_postgres")
         with engine.connect() as connection:
             assert connection.scalar(text("SELECT version_num FROM alembic_version")) == \
                 "0005_search_postgres"
+        assert not set(inspect(engine).get_table_names()) & set(schema.metadata.tables)
+        command.upgrade(config, "head")
     finally:
         engine.dispose()
