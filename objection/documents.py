@@ -5,6 +5,7 @@ in (``pending``), then with the filing until its review is done."""
 from __future__ import annotations
 
 import os
+import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -45,10 +46,20 @@ def pending_document_path(form_token: str) -> Path:
     return _instance_file("uploads", "pending", f"{safe}.bin")
 
 
-def keep_pending_document(form_token: str, content: bytes) -> None:
-    """Keep a document that passed its checks until the form is sent (or abandoned)."""
+def _pending_name_path(form_token: str) -> Path:
+    """Where the waiting document's file name is kept (encrypted too: a name such as
+    ``livret-famille-dupont.pdf`` says who it is about)."""
+    path = pending_document_path(form_token)
+    return path.with_name(path.stem + ".name.bin")
+
+
+def keep_pending_document(form_token: str, content: bytes, filename: str = "") -> None:
+    """Keep a document that passed its checks until the form is sent (or abandoned), with its
+    file name, which the review page shows."""
     write_private_file(pending_document_path(form_token),
                        sealer().seal(content, b"pending-document"))
+    write_private_file(_pending_name_path(form_token),
+                       sealer().seal(filename.encode(), b"pending-document-name"))
 
 
 def pending_document(form_token: str) -> bytes | None:
@@ -63,14 +74,36 @@ def pending_document(form_token: str) -> bytes | None:
         return None
 
 
+def pending_document_name(form_token: str) -> str:
+    """The file name of the document kept for this form ("" if none, or unreadable)."""
+    path = _pending_name_path(form_token)
+    if not path.exists() or not pending_document_path(form_token).exists():
+        return ""
+    try:
+        return sealer().open(path.read_bytes(), b"pending-document-name").decode()
+    except (KeyConfigError, InvalidTag, UnicodeDecodeError):
+        return ""
+
+
+def display_name(filename: str) -> str:
+    """A file name as the browser sent it, fit to show: its last part only (some browsers send
+    the whole path), without characters that are invisible or reorder text (a right-to-left
+    override can make ``fdp.exe`` look like ``exe.pdf``), at most 80 characters."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char for char in name
+                   if unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
+    return name.strip()[:80]
+
+
 def forget_pending_document(form_token: str) -> None:
     pending_document_path(form_token).unlink(missing_ok=True)
+    _pending_name_path(form_token).unlink(missing_ok=True)
 
 
 def delete_orphans(kept: set[str], now: datetime, max_age: timedelta) -> int:
     """Delete documents older than ``max_age`` that no filing holds: forms never sent, and
-    filings that never committed (a crash, a full disk). ``kept``: the names filings hold.
-    Returns how many were deleted."""
+    filings that never committed (a crash, a full disk), with the names kept beside waiting
+    documents. ``kept``: the names filings hold. Returns how many documents were deleted."""
     deleted = 0
     oldest = (now - max_age).timestamp()
     for folder, names in ((_instance_file("uploads", "pending"), set()),
@@ -80,5 +113,6 @@ def delete_orphans(kept: set[str], now: datetime, max_age: timedelta) -> int:
         for path in folder.glob("*.bin"):
             if path.name not in names and path.stat().st_mtime < oldest:
                 path.unlink(missing_ok=True)
-                deleted += 1
+                if not path.name.endswith(".name.bin"):  # a document's name is not one
+                    deleted += 1
     return deleted

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 import puremagic
@@ -48,8 +49,14 @@ ERRORS = {
     "project_reference": _l("Saisissez la référence du projet, par exemple HDH-2024-0123."),
     "project_unknown": _l("Aucun projet ne porte cette référence. Vérifiez-la dans le "
                           "registre."),
-    "project_closed": _l("Ce projet n'accepte plus d'oppositions. Vous pouvez faire une "
-                         "opposition générale."),
+    "project_closed": _l("Ce projet n'accepte plus d'oppositions. Une opposition générale "
+                         "s'y applique encore : vos données seront retirées des extractions "
+                         "faites après elle, pour ce projet comme pour les autres."),
+    "project_ended": _l("Ce projet est terminé ou arrêté : il n'accepte plus d'oppositions. "
+                        "Une opposition générale s'applique à tous les autres projets."),
+    "project_exempt": _l("Les oppositions ne s'appliquent pas à ce projet : ni une opposition à "
+                         "ce projet, ni une opposition générale. Sa page dans le registre dit "
+                         "pourquoi."),
     "birth_name": _l("Saisissez le nom de naissance."),
     "first_names": _l("Saisissez le ou les prénoms."),
     "birth_date": _l("Saisissez une date de naissance complète et réelle, par exemple 27 3 "
@@ -60,7 +67,33 @@ ERRORS = {
                       "(certains serveurs de messagerie ne les acceptent pas)."),
     "consent": _l("Cochez la case pour confirmer que les informations sont exactes."),
     "too_long": _l("Ce champ est trop long."),
+    "birth_name_hidden": _l("Le nom de naissance contient un caractère invisible ou de mise en "
+                            "forme. Effacez-le et tapez le nom au clavier."),
+    "first_names_hidden": _l("Les prénoms contiennent un caractère invisible ou de mise en "
+                             "forme. Effacez-les et tapez-les au clavier."),
+    "representative_name_hidden": _l("Votre nom contient un caractère invisible ou de mise en "
+                                     "forme. Effacez-le et tapez-le au clavier."),
 }
+NAME_FIELDS = ("birth_name", "first_names", "representative_name")
+# Characters no name is written with, which can hide or reorder what staff and mails show:
+# control characters (Cc: tab, new line, escape…), format characters (Cf: the bidirectional
+# overrides and isolates U+202A-202E and U+2066-2069, marks, zero-width characters), surrogates,
+# private-use and unassigned code points, and the line and paragraph separators.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def has_hidden_characters(text: str) -> bool:
+    """Whether ``text`` holds a character that is invisible or changes how text is shown."""
+    return any(unicodedata.category(char) in _HIDDEN_CATEGORIES for char in text)
+
+
+def closed_reason(project) -> str:
+    """Why a project takes no objection, as a key of ``ERRORS``: the law exempts it (a general
+    objection does not cover it either), it goes no further, or its deadline has passed (a
+    general objection still covers its later extractions)."""
+    if not project.objections_applied:
+        return "project_exempt"
+    return "project_ended" if project.closed else "project_closed"
 
 
 def sniff_document(content: bytes) -> str | None:
@@ -139,11 +172,14 @@ class ObjectionForm:
                 if self.project is None:
                     self._error("project_reference", "project_unknown")
                 elif not self.project.accepts_objections:
-                    self._error("project_reference", "project_closed")
+                    self._error("project_reference", closed_reason(self.project))
         if not v["birth_name"]:
             self._error("birth_name")
         if not v["first_names"]:
             self._error("first_names")
+        for name in NAME_FIELDS:
+            if has_hidden_characters(v[name]):
+                self._error(name, f"{name}_hidden")
         birth_date = self.birth_date()
         if birth_date is None:
             self._error("birth_date")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 from datetime import timedelta
 
 from cryptography.exceptions import InvalidTag
@@ -18,8 +19,9 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_timedelta, get_locale
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
@@ -27,18 +29,16 @@ from wtforms import ValidationError
 from core.clock import utcnow
 from core.extensions import csrf, db, limiter
 from core.security import no_store
-from objection import documents, mail, queries, references, service
+from objection import documents, limits, mail, queries, references, service
 from objection.followup import FollowUpLocked, find_for_followup
-from objection.forms import MAX_DOCUMENT_BYTES, ObjectionForm
-from objection.keys import KeyConfigError, sealer
+from objection.forms import MAX_DOCUMENT_BYTES, ObjectionForm, closed_reason
+from objection.keys import KeyConfigError, keyring, sealer
 from objection.models import Filer, ObjectionStatus, Scope
 from registry.queries import project_for_objection
 
 bp = Blueprint("objection", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/objection")
 log = logging.getLogger(__name__)
-FILING_LIMIT = "10 per minute;60 per day"
-FOLLOWUP_LIMIT = "10 per minute;100 per day"
 # The form with its document may weigh this much (the site's MAX_CONTENT_LENGTH is 12 MB): a
 # document over 5 MB is read only up to its limit and gets its message next to its field, the
 # answers kept. Phone scans and photos of several pages stay well under it; past it, the form's
@@ -91,19 +91,59 @@ def _session_token(posted: str) -> str | None:
 
 
 def _render_form(form: ObjectionForm | None = None, token: str | None = None,
-                 notice: str | None = None, status: int = 200):
+                 notice: str | None = None, status: int = 200, retry_after: int | None = None):
     values = form.values if form else {"filer": "", "scope": "", "project_reference": ""}
     project = request.args.get("projet", "").upper() or values.get("project_reference", "")
     if project and not values.get("scope"):
         values = dict(values, scope="project", project_reference=project)
     token = token or _issue_token()
+    # The project the form is about, named next to its reference (arriving from its page).
+    named = _lookup(values["project_reference"]) if values.get("project_reference") else None
     response = make_response(render_template(
         "objection/form.html", values=values, errors=form.ordered_errors() if form else [],
         error_map=form.errors if form else {}, token=token, notice=notice,
         has_pending=documents.pending_document_path(token).exists(),
+        pending_name=documents.pending_document_name(token), project=named,
         max_document_bytes=MAX_DOCUMENT_BYTES, max_document_mb=MAX_DOCUMENT_BYTES // 2**20,
         csrf_token=generate_csrf()), status)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     return no_store(response)
+
+
+def _wait_notice(seconds: int) -> str:
+    """When the form can be sent again, in words ("dans 12 minutes")."""
+    when = format_timedelta(timedelta(seconds=seconds), granularity="minute",
+                            add_direction=True)
+    return _("Trop de demandes ont été envoyées depuis votre connexion en peu de temps. Vos "
+             "réponses sont conservées : vous pourrez envoyer le formulaire %(when)s.",
+             when=when)
+
+
+def _filing_refused(form: ObjectionForm, token: str):
+    """The form again, answers kept, with a 429, when a new filing would break a filing limit
+    (``objection.limits``); None when it may go ahead."""
+    nir = form.parsed_nir()
+    if nir is None:
+        return None
+    pseudonym = keyring().pseudonymise(nir.value)[1]
+    breach = limits.filing_refused(pseudonym, form.email_ascii or form.values["email"])
+    if breach is None:
+        return None
+    if breach.by_address:
+        notice = _wait_notice(breach.retry_after)
+    else:
+        notice = _("Trop de demandes ont été faites aujourd'hui pour cette personne ou avec "
+                   "cette adresse électronique. Vos réponses sont conservées : réessayez dans "
+                   "24 heures.")
+    return _render_form(form, token, notice=notice, status=429, retry_after=breach.retry_after)
+
+
+def _count_filing(form: ObjectionForm) -> None:
+    nir = form.parsed_nir()
+    if nir is not None:
+        limits.count_filing(keyring().pseudonymise(nir.value)[1],
+                            form.email_ascii or form.values["email"])
 
 
 class DocumentTooLarge(RequestEntityTooLarge):
@@ -148,14 +188,14 @@ def start_for_project(reference: str):
     if project is None:
         abort(404)
     if not project.accepts_objections:
-        return no_store(make_response(render_template("objection/project_closed.html",
-                                                      project=project)))
+        return no_store(make_response(render_template(
+            "objection/project_closed.html", project=project, reason=closed_reason(project))))
     return redirect(url_for("objection.start", projet=project.reference))
 
 
 @bp.route("/opposition", methods=["POST"])
 @csrf.exempt
-@limiter.limit(FILING_LIMIT, methods=["POST"])
+@limiter.shared_limit(limits.form_posts, scope="objection-form", methods=["POST"])
 def review():
     form = ObjectionForm(request.form, request.files, project_lookup=_lookup)
     token = _session_token(request.form.get("token", ""))
@@ -163,15 +203,23 @@ def review():
         return _render_form(form, token, notice=_expired_notice())
     token = token or _issue_token()
     valid = form.validate(pending_document=documents.pending_document(token))
-    if form.document and form.file is not None and form.file.filename:
+    upload = form.file if form.document and form.file is not None and form.file.filename \
+        else None
+    if upload is not None:
         # Kept as soon as it passed its own checks, so a mistake elsewhere does not lose it.
-        documents.keep_pending_document(token, form.document)
+        documents.keep_pending_document(token, form.document or b"", upload.filename or "")
     if not valid:
         return _render_form(form, token)
+    refused = _filing_refused(form, token)
+    if refused is not None:
+        return refused
+    document_name = (upload.filename if upload is not None
+                     else documents.pending_document_name(token))
     return no_store(make_response(render_template(
         "objection/review.html", values=form.values, project=form.project, token=token,
         birth_date=form.birth_date(), document_type=form.document_type,
-        csrf_token=generate_csrf())))
+        document_name=documents.display_name(document_name or ""),
+        document_size=len(form.document or b""), csrf_token=generate_csrf())))
 
 
 def _already_filed(form: ObjectionForm, token: str) -> queries.Filing | None:
@@ -187,7 +235,7 @@ def _already_filed(form: ObjectionForm, token: str) -> queries.Filing | None:
 
 @bp.route("/opposition/envoyer", methods=["POST"])
 @csrf.exempt
-@limiter.limit(FILING_LIMIT, methods=["POST"])
+@limiter.shared_limit(limits.form_posts, scope="objection-form", methods=["POST"])
 def submit():
     form = ObjectionForm(request.form, None, project_lookup=_lookup)
     token = _session_token(request.form.get("token", ""))
@@ -196,17 +244,21 @@ def submit():
         return _render_form(form, token)
     if not _csrf_ok() or token is None:
         return _render_form(form, token, notice=_expired_notice())
-    if form.validate(pending_document=documents.pending_document(token)):
+    # The same form sent again (a double click, a retry) gets its receipt, counted once.
+    filing = _already_filed(form, token)
+    if filing is None:
+        if not form.validate(pending_document=documents.pending_document(token)):
+            return _render_form(form, token)
+        refused = _filing_refused(form, token)
+        if refused is not None:
+            return refused
         # Durable before any receipt is shown; the same form sent again is the same filing.
         filing = service.file_objection(db.session, form.to_input(str(get_locale())),
                                         form_token=token)
         db.session.commit()
+        _count_filing(form)
         documents.forget_pending_document(token)
         _deliver_now(filing.objection.id)
-    else:
-        filing = _already_filed(form, token)
-        if filing is None:
-            return _render_form(form, token)
     receipts = session.get("receipts", {})
     receipts[filing.objection.reference] = {
         "code": base64.b64encode(sealer().seal_text(filing.followup_code, "followup")).decode(),
@@ -236,28 +288,36 @@ def receipt(reference: str):
 
 @bp.route("/opposition/suivi", methods=["GET", "POST"])
 @csrf.exempt
-@limiter.limit(FOLLOWUP_LIMIT, methods=["POST"])
+@limiter.limit(limits.followup_posts, methods=["POST"])
 def followup():
     if request.method == "GET":
-        return no_store(make_response(render_template(
-            "objection/followup.html", reference="", error=None, csrf_token=generate_csrf())))
+        return _followup_page("")
     reference = request.form.get("reference", "").strip()[:40]
     code = request.form.get("code", "").strip()[:40]
     if not _csrf_ok():
-        return _followup_error(reference, _("Pour votre sécurité, le formulaire avait expiré. "
-                                            "Envoyez-le à nouveau."))
+        return _followup_page(reference, _("Pour votre sécurité, le formulaire avait expiré. "
+                                           "Envoyez-le à nouveau."))
+    missing = {}
+    if not reference:
+        missing["reference"] = _("Saisissez la référence de votre demande. Elle figure sur "
+                                 "l'accusé de réception et dans le courriel de confirmation.")
+    if not code:
+        missing["code"] = _("Saisissez le code de suivi. Il figure sur l'accusé de réception "
+                            "affiché après l'envoi de la demande.")
+    if missing:  # nothing to look up: no wrong code is counted
+        return _followup_page(reference, errors=missing)
     try:
         objection = find_for_followup(db.session, reference, code)
     except FollowUpLocked:
         db.session.commit()
-        return _followup_error(reference, _("Trop d'essais avec un code incorrect. Pour "
-                                            "protéger cette demande, réessayez dans 30 "
-                                            "minutes."), 429)
+        return _followup_page(reference, _("Trop d'essais avec un code incorrect. Pour "
+                                           "protéger cette demande, réessayez dans 30 "
+                                           "minutes."), 429)
     db.session.commit()
     if objection is None:
-        return _followup_error(reference, _("Référence ou code de suivi incorrect. Vérifiez "
-                                            "les deux, tels qu'ils figurent sur votre accusé "
-                                            "de réception."))
+        return _followup_page(reference, _("Référence ou code de suivi incorrect. Vérifiez "
+                                           "les deux, tels qu'ils figurent sur votre accusé "
+                                           "de réception."))
     action = request.form.get("action", "")
     if action == "retirer":
         return no_store(make_response(render_template(
@@ -274,10 +334,31 @@ def followup():
         withdrawn_now=action == "confirmer-retrait")))
 
 
-def _followup_error(reference: str, message: str, status: int = 200):
+def _followup_page(reference: str, message: str | None = None, status: int = 200,
+                   errors: dict[str, str] | None = None):
+    """The follow-up form, the reference kept: ``message`` about both fields, or ``errors``
+    by field (a field left empty)."""
     return no_store(make_response(render_template(
-        "objection/followup.html", reference=reference, error=message,
+        "objection/followup.html", reference=reference, error=message, errors=errors or {},
         csrf_token=generate_csrf()), status))
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many(error: RateLimitExceeded):
+    """Too many POSTs from one address (``limits.FORM_POSTS``, ``FOLLOWUP_POSTS``): the page
+    the person was filling in, with every answer kept and when to try again, not a bare error
+    page."""
+    current = limiter.current_limit
+    retry_after = max(1, int(current.reset_at - time.time())) if current else 60
+    if request.endpoint in ("objection.review", "objection.submit"):
+        form = ObjectionForm(request.form, None, project_lookup=_lookup)
+        return _render_form(form, _session_token(request.form.get("token", "")),
+                            notice=_wait_notice(retry_after), status=429,
+                            retry_after=retry_after)
+    response = _followup_page(request.form.get("reference", "").strip()[:40],
+                              _wait_notice(retry_after), 429)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.app_context_processor

@@ -17,7 +17,7 @@ PAGES = [
     "/sources", "/sources/DCIR", "/statistiques", "/en/statistiques", "/donnees-ouvertes",
     "/opposition/suivi", "/comprendre/questions-frequentes",
     # the demo (seed 2026, 80 projects): a project with several versions, and its sponsor
-    "/projets/HDH-2024-8833", "/en/projets/HDH-2024-8833",
+    "/projets/HDH-2024-8833", "/en/projets/HDH-2024-8833", "/opposition?projet=HDH-2024-8833",
     "/projets/HDH-2024-8833/versions?de=1&a=2", "/organisations/equinox-pharma",
 ]
 
@@ -100,6 +100,19 @@ def test_form_errors_are_accessible_and_the_summary_links_to_fields(live_server,
     assert results.violations_count == 0, _describe(results)
     summary.locator("a[href='#nir']").click()
     expect(page.locator("#nir")).to_be_focused()
+
+
+def test_follow_up_sent_empty_asks_for_each_field_accessibly(live_server, page, axe):
+    page.goto(live_server + "/opposition/suivi")
+    page.get_by_role("button", name="Voir ma demande").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.locator("a")).to_have_count(2)
+    expect(page.locator("#code-error")).to_contain_text("Saisissez le code de suivi")
+    results = axe.run(page)
+    assert results.violations_count == 0, _describe(results)
+    summary.locator("a[href='#code']").click()
+    expect(page.locator("#code")).to_be_focused()
 
 
 def _fill(page, nir: str) -> None:

@@ -69,6 +69,37 @@ def test_each_error_has_its_message_and_input_is_kept(client, changes, field, me
     assert f'value="{kept["nir"]}"' in html
 
 
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("birth_name", "Zorglu\u202ebienne", "Le nom de naissance contient un caractère invisible"),
+    ("birth_name", "Zorglu\x1bbienne", "Le nom de naissance contient un caractère invisible"),
+    ("first_names", "Philo\u2066mène", "Les prénoms contiennent un caractère invisible"),
+    ("first_names", "Philo\u200bmène", "Les prénoms contiennent un caractère invisible"),
+    ("first_names", "Philomène\nMarie", "Les prénoms contiennent un caractère invisible"),
+    ("representative_name", "Jean\u202dParent", "Votre nom contient un caractère invisible"),
+])
+def test_names_with_control_or_bidi_characters_are_refused(app, client, field, value, message):
+    """A right-to-left override or a control character in a name would show staff and mails
+    something else than what was typed: refused with the field's own message, answers kept."""
+    values = child_values(**{field: value})
+    for path in ("/opposition", "/opposition/envoyer"):
+        tokens = hidden(client.get("/opposition").get_data(as_text=True))
+        response = client.post(path, data={**values, **tokens, "action": "envoyer"})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert f'id="{field}-error"' in html and message in html
+        assert f'name="{field}" value="{value}"' in html
+        assert 'value="Jean Parent"' in html or field == "representative_name"
+        assert f'value="{values["nir"]}"' in html
+    assert _count(app) == 0
+
+
+@pytest.mark.parametrize("name", ["Zoé D'Artagnan-Müller", "Ngô Bảo Châu", "O’Brien Łukasz",
+                                  "عائشة", "Ἀλέξανδρος"])
+def test_names_in_any_script_are_accepted(client, name):
+    html = _review(client, birth_name=name, first_names=name).get_data(as_text=True)
+    assert "Relisez" in html, name
+
+
 def test_future_birth_date(client):
     from core.clock import local_today
 
@@ -181,15 +212,19 @@ def test_a_good_document_is_kept_when_another_field_is_wrong(app, client):
     first = _review(client, values=values, files={"document": (io.BytesIO(PNG), "livret.png")})
     html = first.get_data(as_text=True)
     assert 'id="email-error"' in html and 'id="document-error"' not in html
-    assert "Un document est déjà joint" in html
+    assert "Le document « livret.png » est déjà joint" in html
+    # The document and its name (which may name the person), both encrypted, owner only.
     pending = list((Path(app.config["INSTANCE_DIR"]) / "uploads" / "pending").glob("*.bin"))
-    assert len(pending) == 1 and PNG not in pending[0].read_bytes()
-    assert stat.S_IMODE(pending[0].stat().st_mode) == 0o600
+    assert len(pending) == 2
+    for path in pending:
+        assert PNG not in path.read_bytes() and b"livret" not in path.read_bytes()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
     # The person corrects the address and sends the form again without choosing the file again.
     again = client.post("/opposition", data={**child_values(), **hidden(html)},
                         content_type="multipart/form-data")
     assert "Relisez" in again.get_data(as_text=True)
-    assert "image/png" in again.get_data(as_text=True)
+    # The review page names the document kept from the first sending, with its type and size.
+    assert re.search(r"<dd>livret\.png \(PNG, 1 Ko\)</dd>", again.get_data(as_text=True))
 
 
 @pytest.mark.parametrize(("values", "message"), [
@@ -249,6 +284,8 @@ def test_filing_for_a_child_goes_to_review_with_the_document_encrypted(app, clie
     review = client.post("/opposition", content_type="multipart/form-data",
                          data={**values, **page, "document": (io.BytesIO(PDF), "livret.pdf")})
     assert review.status_code == 200 and "Relisez" in review.get_data(as_text=True)
+    # the review page names the file that will be sent, with its type and size
+    assert "<dd>livret.pdf (PDF, 1 Ko)</dd>" in review.get_data(as_text=True)
     confirm = client.post("/opposition/envoyer", data={
         **values, **hidden(review.get_data(as_text=True)), "action": "envoyer"})
     assert confirm.status_code == 303
@@ -273,14 +310,60 @@ def test_project_objection(app, client):
         assert db.session.scalar(select(Objection.project_reference)) == "HDH-2024-0001"
 
 
-def test_a_closed_project_refuses_objections(app, client):
+CLOSED_PROJECTS = {
+    # a project the law exempts: a general objection does not cover it either
+    "exempt": ({"objections_applied": False,
+                "objection_exception_reason": "Projet imposé par la loi."},
+               "Les oppositions ne s'appliquent pas à ce projet : ni une opposition à ce "
+               "projet, ni une opposition générale.",
+               "Une opposition générale ne le concerne pas non plus"),
+    # a finished project: no more data, a general objection changes nothing for it
+    "finished": ({"status": "termine", "processing_ended_on": "2025-01-01"},
+                 "Ce projet est terminé ou arrêté : il n'accepte plus d'oppositions.",
+                 "opposition générale ne change rien pour"),
+    # past its deadline, still running: a general objection still covers what comes next
+    "deadline": ({"objection_deadline": "2025-01-01"},
+                 "Ce projet n'accepte plus d'oppositions. Une opposition générale s'y applique "
+                 "encore",
+                 "Une opposition générale s'y applique encore : vos données seront retirées "
+                 "des extractions faites après elle, pour ce projet comme pour tous les autres"),
+}
+
+
+@pytest.mark.parametrize("case", CLOSED_PROJECTS)
+def test_a_project_without_objections_says_what_a_general_objection_does(app, client, case):
+    """Each reason a project takes no objection has its own words, on the form, on the page the
+    project's button leads to and on the project's page: "n'accepte plus" is only for a
+    project that did take them, and a general objection is offered only where it helps."""
+    changes, form_message, general = CLOSED_PROJECTS[case]
     with app.app_context():
-        make_project("HDH-2024-0002", status="termine", processing_ended_on="2025-01-01")
-    html = client.get("/projets/HDH-2024-0002/opposition").get_data(as_text=True)
-    assert "n&#39;accepte plus d&#39;oppositions" in html or "n'accepte plus" in html
-    review = _review(client, scope="project", project_reference="HDH-2024-0002")
-    assert "Ce projet n&#39;accepte plus" in review.get_data(as_text=True) or \
-        "Ce projet n'accepte plus" in review.get_data(as_text=True)
+        make_project("HDH-2024-0002", **changes)
+
+    def text(response) -> str:
+        return response.get_data(as_text=True).replace("&#39;", "'")
+
+    review = text(_review(client, scope="project", project_reference="HDH-2024-0002"))
+    assert 'id="project_reference-error"' in review and form_message in review
+    if case == "exempt":
+        assert "n'accepte plus" not in review and "Vous pouvez faire une opposition" not in review
+    page = text(client.get("/projets/HDH-2024-0002/opposition"))
+    assert general in page and "Parcours de soins des enfants asthmatiques" in page
+    assert ("n'accepte plus" in page) == (case != "exempt")
+    assert general in text(client.get("/projets/HDH-2024-0002"))
+
+
+def test_the_form_opened_from_a_project_names_it(app, client):
+    with app.app_context():
+        make_project("HDH-2024-0001")
+    html = client.get("/projets/HDH-2024-0001/opposition", follow_redirects=True) \
+        .get_data(as_text=True)
+    assert 'value="HDH-2024-0001"' in html
+    assert re.search(r'<p class="hint" id="project_reference-name">Le projet HDH-2024-0001 :'
+                     r' <span>Parcours de soins des enfants asthmatiques</span></p>', html)
+    assert re.search(r'id="project_reference"[^>]*aria-describedby="project_reference-hint '
+                     r'project_reference-name"', html)
+    english = client.get("/en/opposition?projet=HDH-2024-0001").get_data(as_text=True)
+    assert '<span lang="fr">Parcours de soins des enfants asthmatiques</span>' in english
 
 
 def test_a_resent_post_gives_the_same_receipt(app, client):
