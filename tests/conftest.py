@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import runpy
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from core.clock import SITE_TIME_ZONE, frozen_at
 from core.database import Base, make_engine
@@ -27,6 +28,8 @@ from website.app import create_app
 from website.tables import import_models
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+AUDIT_MIGRATION = runpy.run_path(str(Path(__file__).resolve().parents[1] / "migrations"
+                                     / "versions" / "0006_audit_trail.py"))
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                         r'name="csrf_token" value="([^"]+)"')
 
@@ -109,14 +112,19 @@ def _objection_tables() -> list:
 
 
 def _empty_tables(url: str) -> None:
-    """Empty every table; first, hand the objection tables' rows to the personal-data watch."""
+    """Empty every table; first, hand the objection tables' rows to the personal-data watch.
+    The audit trail refuses deletes (its triggers): they are set aside while it is emptied."""
     engine = make_engine(url)
     with engine.begin() as connection:
         for table in _objection_tables():
             WATCH.add_rows(f"table {table.name} ({url.split(':')[0]})",
                            connection.execute(table.select()))
+        AUDIT_MIGRATION["drop_triggers"](connection)
+        existing = set(inspect(connection).get_table_names())
         for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+            if table.name in existing:
+                connection.execute(table.delete())
+        AUDIT_MIGRATION["create_triggers"](connection)
     engine.dispose()
 
 

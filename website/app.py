@@ -17,13 +17,14 @@ from core.config import PROJECT_ROOT, build_config
 from core.extensions import babel, csrf, db, limiter
 from objection import extension as objection
 from registry import extension as registry
+from staff import extension as staff
 from website import cli as website_cli
 from website import views
 
 # The packages the site is made of, in the order their catalogues are merged (a later one's
 # translation of the same French string wins).
 PACKAGES = ("website", "registry", "objection")
-DOMAINS = (registry, objection)
+DOMAINS = (staff, registry, objection)
 
 
 def build_site_config(overrides: dict[str, Any] | None = None,
