@@ -222,3 +222,36 @@ def test_the_migration_does_nothing_on_sqlite(tmp_path):
         command.upgrade(config, "head")
     finally:
         engine.dispose()
+
+
+def test_a_row_holds_only_what_a_search_document_has():
+    """Like Whoosh's fields (test_demo_and_index.py): every key of a search document is read,
+    and nothing that depends on the day is stored (overdue is judged at query time)."""
+    from datetime import date
+
+    from registry.search import DOCUMENT_FIELDS
+    from registry.search.postgres import analysis
+    from tests.registry.test_search import doc
+
+    class Read(dict):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.read: set[str] = set()
+
+        def __getitem__(self, key):
+            self.read.add(key)
+            return super().__getitem__(key)
+
+        def get(self, key, default=None):
+            self.read.add(key)
+            return super().get(key, default)
+
+    document = Read(doc(7, "L'hôpital de jour", "Un résumé.", city="Brest", keywords="Asthme",
+                        results_due_on=date(2026, 3, 1)))
+    row = analysis.row(document)
+    analysis.spelling_words(document)
+    assert document.read == DOCUMENT_FIELDS == set(document)
+    assert "overdue" not in row and row["results_due_on"] == date(2026, 3, 1)
+    assert (row["text_a"], row["text_b"]) == ("L hôpital de jour",
+                                              "Asthme Un résumé Organisme Brest")
+    assert analysis.spelling_words(document) >= {"hôpital", "jour", "résumé", "asthme"}
