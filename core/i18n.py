@@ -19,7 +19,8 @@ from typing import Any
 from urllib.parse import quote
 
 import flask_babel
-from flask import Flask, current_app, redirect, request, url_for
+from babel import Locale, numbers
+from flask import Flask, current_app, g, redirect, request, url_for
 from flask_babel import force_locale, get_locale, to_user_timezone
 from werkzeug.routing import BuildError
 
@@ -191,6 +192,25 @@ def format_date(value: date | datetime | None = None, format: str = "medium") ->
     return flask_babel.format_date(value, format)
 
 
+def _number_locale() -> Locale:
+    """The page's formatting locale as a Babel ``Locale``, parsed once per request: a listing
+    formats a few dozen counts, and switching the locale for each cost more than the page's
+    queries."""
+    locale = g.get("number_locale")
+    if locale is None:
+        locale = g.number_locale = Locale.parse(formatting_locale())
+    return locale
+
+
+def format_number(value: float) -> str:
+    """``12 345`` in French, ``12,345`` in English (the page's formatting locale)."""
+    return numbers.format_decimal(value, locale=_number_locale())
+
+
+def format_percent(value: float) -> str:
+    return numbers.format_percent(value, locale=_number_locale())
+
+
 def _register_template_helpers(app: Flask) -> None:
     """Date and number formatting for templates, in the page's formatting locale (en_GB for
     English pages: see ``core.i18n.FORMATTING_LOCALES``)."""
@@ -212,6 +232,6 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         format_moment=format_moment,
         format_date=localised(format_date),
-        format_number=localised(flask_babel.format_decimal),
-        format_percent=localised(flask_babel.format_percent),
+        format_number=format_number,
+        format_percent=format_percent,
     )

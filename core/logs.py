@@ -54,10 +54,23 @@ def _percent_decoded(text: str) -> str:
     return text
 
 
+# A NIR has at least 12 ASCII digits (13 characters with Corsica's 2A/2B, its key left out),
+# and percent-encoding keeps every digit visible ("1" is "%31"): a text with fewer cannot hold
+# one in any encoding, and is returned at once (most log fields: the cost of every request).
+_NOT_DIGITS = {code: None for code in range(128) if not chr(code).isdigit()}
+_FEWEST_DIGITS = 12
+
+
+def _too_few_digits(text: str) -> bool:
+    return len(text.translate(_NOT_DIGITS)) < _FEWEST_DIGITS
+
+
 def mask_identifiers(text: str) -> str:
     """``text`` with everything shaped like a NIR masked, also when it is percent-encoded (a
     path, gunicorn's request line: ``/projets/1%2085%2003…``). When the decoded text shows one,
     the decoded text is returned, masked; otherwise the text is returned as it was."""
+    if text.isascii() and _too_few_digits(text):
+        return text
     masked = _NIR_LIKE.sub(MASK, text)
     decoded = _percent_decoded(masked)
     if decoded != masked:

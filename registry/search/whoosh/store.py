@@ -44,6 +44,7 @@ class IndexStore:
         self._generations: OrderedDict[tuple, Generation] = OrderedDict()
         self._generations_lock = threading.Lock()
         self._warned_at = -math.inf
+        self._version: tuple[tuple[int, int, int], tuple[str, datetime | None]] | None = None
 
     # -- storage
     def _has_index(self) -> bool:
@@ -79,12 +80,21 @@ class IndexStore:
         os.replace(temporary, self.version_path)
 
     def version(self) -> tuple[str, datetime | None]:
-        """(token, moment) of the index's last change, for HTTP validators: one small file
-        read, no directory listing. Without the file (no index yet, or one written before
-        it existed) the token names the ``current`` target, or says there is none."""
+        """(token, moment) of the index's last change, for HTTP validators and the page
+        cache (asked before every kept search page): one ``stat`` of the version file, read
+        again only when it was replaced (``_mark`` replaces it, so its inode changes). Without
+        the file (no index yet, or one written before it existed) the token names the
+        ``current`` target, or says there is none."""
         try:
+            status = os.stat(self.version_path)
+            key = (status.st_ino, status.st_mtime_ns, status.st_size)
+            known = self._version
+            if known is not None and known[0] == key:
+                return known[1]
             token, _space, moment = self.version_path.read_text(encoding="ascii").partition(" ")
-            return token, datetime.fromtimestamp(int(moment) / 1e9, tz=UTC)
+            version = (token, datetime.fromtimestamp(int(moment) / 1e9, tz=UTC))
+            self._version = (key, version)
+            return version
         except (OSError, ValueError):
             pass
         try:
