@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from objection.models import Objection
-from objection.references import HASHER, normalise_code, normalise_reference
+from objection.references import code_matches, hash_code, normalise_reference
 
 MAX_FAILED_LOOKUPS = 5
 LOCKOUT = timedelta(minutes=30)
@@ -35,16 +34,11 @@ def find_for_followup(session: Session, reference: str, code: str,
         return None
     objection = session.scalar(select(Objection).where(Objection.reference == canonical))
     if objection is None:
-        HASHER.hash("constant-time-filler")  # an unknown reference costs the same time
+        code_matches(hash_code("constant-time-filler"), code)  # costs what a known one does
         return None
     if objection.locked_until and objection.locked_until > now:
         raise FollowUpLocked(objection.locked_until)
-    try:
-        HASHER.verify(objection.followup_hash, normalise_code(code))
-    except (VerificationError, InvalidHashError):
-        right = False
-    else:
-        right = True
+    right = code_matches(objection.followup_hash, code)
     if not right:
         _count_wrong_code(session, objection, now)
         return None

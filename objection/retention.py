@@ -22,7 +22,7 @@ from objection.models import (
     OutboxMail,
 )
 from objection.queries import primary_among
-from objection.references import HASHER
+from objection.references import hash_code
 
 
 def purge_identity(objection: Objection) -> None:
@@ -101,8 +101,8 @@ def _erase(session: Session, objection: Objection, now: datetime) -> None:
     objection.pseudonym, objection.pseudonym_key_id = ERASED, ""
     objection.email_sealed = b""
     objection.submission_hash = secrets.token_hex(32)  # derived from the pseudonym
-    # No code opens it any more; a look-up costs an Argon2 check like any other.
-    objection.followup_hash = HASHER.hash(secrets.token_urlsafe(24))
+    # No code opens it any more (a random one, forgotten at once).
+    objection.followup_hash = hash_code(secrets.token_urlsafe(24))
     objection.linked_to = None  # which filings were the same person's
     objection.rejection_reason = ""  # staff's words may name the person's other filings
     objection.failed_lookups, objection.locked_until = 0, None

@@ -21,7 +21,7 @@ from objection.identity import Nir, age_band
 from objection.keys import sealer
 from objection.models import ACTIVE_STATUSES, Filer, Objection, ObjectionStatus, Scope
 from objection.queries import Filing, find_filing, primary_among
-from objection.references import HASHER, new_reference, submission
+from objection.references import hash_code, new_reference, submission
 from objection.retention import is_erased, purge_identity
 
 
@@ -60,7 +60,7 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
     needs_review = data.filer != Filer.SELF
     the_sealer = sealer()
     values = dict(
-        followup_hash=HASHER.hash(sub.followup_code), submission_hash=sub.hash,
+        followup_hash=hash_code(sub.followup_code), submission_hash=sub.hash,
         pseudonym=sub.pseudonym, pseudonym_key_id=sub.key_id, scope=data.scope,
         project_reference=sub.project_reference, filer=data.filer,
         status=ObjectionStatus.TO_REVIEW if needs_review else ObjectionStatus.RECEIVED,
