@@ -10,6 +10,7 @@ Services receive the session and flush; the view or CLI command that called them
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import threading
 from collections.abc import Callable, Iterator
@@ -158,6 +159,9 @@ def scalar_reader(engine: Engine, sql: str) -> Callable[[], Any]:
     machinery would cost more than the answer. Autocommit, so each read sees the latest
     commit; a broken connection is opened again on the next read."""
     local = threading.local()
+    opened: list[Any] = []  # every thread's connection, closed with the engine
+    generation = [0]  # moved when they are closed: each thread then opens a new one
+    lock = threading.Lock()
     dbapi = engine.dialect.loaded_dbapi
     cargs, cparams = engine.dialect.create_connect_args(engine.url)
     if engine.dialect.name == "postgresql":
@@ -168,8 +172,11 @@ def scalar_reader(engine: Engine, sql: str) -> Callable[[], Any]:
 
     def read() -> Any:
         connection = getattr(local, "connection", None)
-        if connection is None:
+        if connection is None or local.generation != generation[0]:
             connection = local.connection = dbapi.connect(*cargs, **cparams)
+            local.generation = generation[0]
+            with lock:
+                opened.append(connection)
         try:
             cursor = connection.cursor()
             try:
@@ -179,10 +186,22 @@ def scalar_reader(engine: Engine, sql: str) -> Callable[[], Any]:
                 cursor.close()
         except Exception:
             local.connection = None
+            with lock:
+                if connection in opened:
+                    opened.remove(connection)
             connection.close()
             raise
         return row[0] if row else None
 
+    def close_all(_engine: Engine) -> None:
+        with lock:
+            generation[0] += 1
+            for connection in opened:
+                with contextlib.suppress(Exception):
+                    connection.close()
+            opened.clear()
+
+    event.listen(engine, "engine_disposed", close_all)
     return read
 
 
