@@ -26,11 +26,7 @@ from website.tables import import_models
 def pg_app(postgres_url, tmp_path):
     """The site on PostgreSQL with ``SEARCH_BACKEND=postgres``, its index never written."""
     import_models()
-    app = make_test_app(postgres_url, tmp_path / "instance", SEARCH_BACKEND="postgres",
-                        PAGE_CACHE_ENABLED=False)
-    # Without the page cache: its version reads (core.database.scalar_reader) keep a
-    # PostgreSQL connection per thread that nothing closes, which pytest reports as an
-    # unraisable ResourceWarning (an error here) once the app is collected.
+    app = make_test_app(postgres_url, tmp_path / "instance", SEARCH_BACKEND="postgres")
     engine = app.extensions["database"]["engine"]
     empty_postgres_index(engine)
     yield app
