@@ -47,8 +47,16 @@ test: install translations-compile lint ## Run the whole suite (SQLite, then Pos
 		TEST_DB_BACKEND=postgresql $(BIN)/python -m pytest -m "not browser and not load"; \
 	else echo "TEST_DATABASE_URL not set: PostgreSQL pass NOT run"; fi
 
-bench: setup ## Benchmarks, as ratios against a reference measured in the same run
-	$(BIN)/python -m bench
+BENCH_DATABASE ?= hdh_bench
+
+bench: setup ## Benchmarks, as ratios against a reference measured in the same run → docs/performance.md
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk (Debian's package)"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo -n ) apt-get install -y -qq wrk >/dev/null; }
+	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
+		createdb -h 127.0.0.1 -U postgres $(BENCH_DATABASE) 2>/dev/null || true; \
+		export BENCH_DATABASE_URL="$${BENCH_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/$(BENCH_DATABASE)}"; \
+	else echo "PostgreSQL not answering on 127.0.0.1:5432: PostgreSQL figures left out"; fi; \
+	$(BIN)/python -m bench --write docs/performance.md $(BENCH_ARGS)
 
 lock: ## Re-resolve the newest versions pyproject.toml allows and pin them in constraints.txt
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

@@ -1,243 +1,86 @@
-"""``python -m bench [--sizes 2000,20000,100000] [--repeats 10]``: search latency of the tuned
-Whoosh backend against two references measured in the same run, on the same synthetic French
-documents:
+"""``python -m bench [--only pages,search,filings,exports] [--quick] [--write FILE]``
 
-* **naive Whoosh**: what a first, untuned use of Whoosh does (fresh searcher per query,
-  ``limit=None``, filters AND-ed into the query, one grouped facet);
-* **SQLite FTS5**: a native engine over the same documents, already analysed by our French
-  chain (so both match the same stems): the page ordered by ``bm25()`` with our field weights,
-  the count, and one facet grouped in SQL.
+Every benchmark prints a table of ratios against a reference measured in the same run, on the
+same machine; ``--write`` puts them in a Markdown file (``make bench`` writes
+docs/performance.md), after the machine's description and the date.
 
-The tuned backend is measured twice: a *new query* (its ranking cache emptied first: what a
-worker pays for words it has not seen since the index last changed) and a *repeated query*
-(the next page, another filter on the same words). It always counts all eight facets, where
-both references count one. Ratios are reference ÷ tuned: above 1, the tuned backend is faster.
+* ``pages``: page throughput under gunicorn against a bare WSGI app serving the same bytes;
+* ``search``: search latency of Whoosh and PostgreSQL against SQLite FTS5;
+* ``filings``: objection filings per second through HTTP against a bare insert loop;
+* ``exports``: exclusion exports and the cohort check (when the exclusion feed is present).
+
+PostgreSQL is measured when ``BENCH_DATABASE_URL`` names a database the benchmarks may empty.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
-import random
-import sqlite3
-import tempfile
+import importlib
+import os
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from pathlib import Path
 
-from whoosh import sorting
-from whoosh.query import And, Every, Or, Term
+from bench.common import Table, machine
 
-from registry.search import SearchQuery
-from registry.search.whoosh import WhooshBackend
-from registry.search.whoosh.analysis import french_analyzer
-from registry.search.whoosh.backend import TEXT_FIELDS
+ALL = ("pages", "search", "filings", "exports")
+INTRO = """# Performance
 
-# Everyday words of the register, most frequent first (drawn with Zipf's law).
-COMMON = ("patients soins santé données étude hôpital traitement parcours risque maladie "
-          "enfants femmes cancer suivi prise charge médicaments population personnes âgées "
-          "diabète cardiaque prévention dépistage urgences sein région inégalités coût "
-          "assurance maladie qualité sécurité vaccination grossesse naissance cohorte "
-          "efficacité hospitalisation médecin généraliste pharmacie chirurgie infection "
-          "mortalité insuffisance chronique handicap vieillissement dépression pollution "
-          "environnement travail territoire accès professionnels consommation remboursement "
-          "prescription imagerie biologie analyse modèle algorithme évaluation politique "
-          "publique").split()
-# What a project is specifically about: each document gets one (so each is in ~1 % of them).
-SPECIFIC = ("mucoviscidose drépanocytose sclérodermie myopathie hémophilie endométriose "
-            "psoriasis lupus sarcoïdose fibromyalgie narcolepsie anorexie boulimie autisme "
-            "schizophrénie bipolarité épilepsie migraine glaucome cataracte surdité acouphènes "
-            "scoliose arthrose ostéoporose goutte lombalgie tendinite bronchiolite coqueluche "
-            "rougeole varicelle tuberculose légionellose listériose salmonellose paludisme "
-            "dengue chikungunya leptospirose hépatite cirrhose pancréatite appendicite "
-            "diverticulite hernie lithiase néphropathie dialyse greffe transfusion anévrisme "
-            "thrombose embolie arythmie tachycardie hypertension hypotension anémie "
-            "leucémie lymphome myélome mélanome glioblastome neuroblastome sarcome "
-            "mésothéliome carcinome adénome polypose coloscopie mammographie échographie "
-            "scanner radiothérapie chimiothérapie immunothérapie antibiorésistance "
-            "vaccinovigilance pharmacovigilance iatrogénie polymédication sédentarité "
-            "obésité tabagisme alcoolisme addiction précarité canicule pesticides "
-            "radon amiante").split()
-THEMES = ["cardiologie", "oncologie", "pediatrie", "prevention", "neurologie", "diabete"]
-QUERIES = [
-    ("common word", SearchQuery(text="patients")),
-    ("rare word", SearchQuery(text="mucoviscidose")),
-    ("two words", SearchQuery(text="cancer sein")),
-    ("text + facet", SearchQuery(text="soins", filters={"theme": ["oncologie"]})),
-    ("facets only", SearchQuery(filters={"status": ["termine"]})),
-]
+Written by `make bench` (`python -m bench --write docs/performance.md`): every figure below comes
+from that run. Each table compares the site with a reference measured in the same run on the same
+machine, as a ratio; where a target is missed, the table says so and [the notes](#why-and-what-next)
+say why and what would close it.
+
+Machine: {machine}. Run took {minutes:.0f} min.
+"""
 
 
-def documents(count: int, seed: int = 7) -> Iterator[dict]:
-    rng = random.Random(seed)
-    weights = [1 / rank ** 1.1 for rank in range(1, len(COMMON) + 1)]
-
-    def words(k: int) -> str:
-        return " ".join(rng.choices(COMMON, weights=weights, k=k))
-
-    for index in range(1, count + 1):
-        specific = rng.choice(SPECIFIC)
-        yield {
-            "id": index, "reference": f"HDH-{2019 + index // 10000:04d}-{index % 10000:04d}",
-            "slug": str(index),
-            "title": f"{words(5)} {specific}".capitalize(),
-            "summary": f"{words(20)} {specific} {words(20)}.",
-            "objective": words(20), "public_interest": words(10),
-            "sponsor_name": f"Organisme {index % 97}", "sponsor_kind": "hopital",
-            "themes": [rng.choice(THEMES)], "sources": [rng.choice(["DCIR", "PMSI-MCO"])],
-            "status": rng.choice(["en-cours", "termine", "autorise"]),
-            "year_authorised": rng.randint(2019, 2026), "uses_ai": rng.random() < 0.4,
-            "has_results": rng.random() < 0.3,
-            "results_due_on": date(2025, 1, 1) if rng.random() < 0.3 else None,
-            "updated_at": datetime(2026, 1, 1, tzinfo=UTC).replace(day=1 + index % 28),
-        }
-
-
-# --------------------------------------------------------------------------- references
-
-def naive_search(backend: WhooshBackend, query: SearchQuery) -> int:
-    """What a first, untuned use of Whoosh does."""
-    from whoosh import index as whoosh_index
-
-    searcher = whoosh_index.open_dir(str(backend.current)).searcher()
+def _run(name: str, quick: bool, postgres_url: str | None) -> list[Table]:
+    if name == "pages":
+        from bench import pages
+        return pages.run(rounds=1 if quick else 3, seconds=1.0 if quick else 2.0)
+    if name == "search":
+        from bench import search
+        sizes = (1_000, 20_000) if quick else (1_000, 20_000, 100_000)
+        return search.run(sizes, repeats=5 if quick else 10, postgres_url=postgres_url)
+    if name == "filings":
+        from bench import filings
+        return filings.run(rounds=1 if quick else 3, seconds=3.0 if quick else 5.0,
+                           postgres_url=postgres_url)
     try:
-        parts = []
-        for word in query.text.split():
-            for token in french_analyzer()(word):
-                parts.append(Or([Term(f, token.text) for f in TEXT_FIELDS]))
-        for name, values in query.filters.items():
-            parts.append(Or([Term(name, v) for v in values]))
-        whoosh_query = And(parts) if parts else Every()
-        results = searcher.search(whoosh_query, limit=None,
-                                  groupedby={"status": sorting.FieldFacet("status")})
-        return len(results)
-    finally:
-        searcher.close()
-
-
-class Fts5:
-    """SQLite FTS5 over the same documents, analysed by the same French chain."""
-
-    FIELDS = list(TEXT_FIELDS)
-
-    def __init__(self, path: str, docs: list[dict]):
-        analyzer = french_analyzer()
-
-        def analysed(text: str) -> str:
-            return " ".join(t.text for t in analyzer(text or ""))
-
-        self.db = sqlite3.connect(path)
-        self.db.execute(f"CREATE VIRTUAL TABLE docs USING fts5({', '.join(self.FIELDS)}, "
-                        "tokenize='unicode61')")
-        self.db.execute("CREATE TABLE meta (id INTEGER PRIMARY KEY, status TEXT, theme TEXT, "
-                        "updated TEXT)")
-        self.db.execute("CREATE INDEX meta_status ON meta (status, updated)")
-        columns, marks = ", ".join(self.FIELDS), ", ".join("?" * len(self.FIELDS))
-        insert = f"INSERT INTO docs (rowid, {columns}) VALUES (?, {marks})"  # noqa: S608
-        self.db.executemany(
-            insert,
-            ((d["id"], analysed(d["title"]), analysed(d["summary"]),
-              analysed(d["objective"]), analysed(d["public_interest"]),
-              analysed(d["sponsor_name"]), "") for d in docs))
-        self.db.executemany("INSERT INTO meta VALUES (?, ?, ?, ?)",
-                            ((d["id"], d["status"], d["themes"][0], d["updated_at"].isoformat())
-                             for d in docs))
-        self.db.commit()
-        self.weights = ", ".join(str(w) for w in TEXT_FIELDS.values())
-        self.analyzer = analyzer
-
-    def search(self, query: SearchQuery) -> int:
-        tokens = [t.text for t in self.analyzer(query.text)]
-        where, params = [], []
-        if tokens:
-            where.append("docs MATCH ?")
-            params.append(" AND ".join(f'"{t}"' for t in tokens))
-        for name, values in query.filters.items():
-            column = {"status": "m.status", "theme": "m.theme"}[name]
-            where.append(f"{column} IN ({', '.join('?' * len(values))})")
-            params.extend(values)
-        clause = " AND ".join(where) or "1"
-        if tokens:
-            source = "docs JOIN meta m ON m.id = docs.rowid"
-            order = f"bm25(docs, {self.weights})"
-        else:
-            source, order = "meta m", "m.updated DESC"
-        page = self.db.execute(f"SELECT m.id FROM {source} WHERE {clause} "  # noqa: S608
-                               f"ORDER BY {order} LIMIT 20", params).fetchall()
-        total = self.db.execute(f"SELECT count(*) FROM {source} WHERE {clause}",  # noqa: S608
-                                params).fetchone()[0]
-        self.db.execute(f"SELECT m.status, count(*) FROM {source} WHERE {clause} "  # noqa: S608
-                        "GROUP BY m.status", params).fetchall()
-        return total if page is not None else 0
-
-
-# --------------------------------------------------------------------------- measuring
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def timed(function: Callable[[], object], repeats: int,
-          before: Callable[[], None] | None = None) -> list[float]:
-    samples = []
-    for _ in range(repeats):
-        if before:
-            before()
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
-def run(size: int, repeats: int) -> None:
-    docs = list(documents(size))
-    with tempfile.TemporaryDirectory() as directory:
-        backend = WhooshBackend(f"{directory}/whoosh")
-        started = time.perf_counter()
-        backend.rebuild(iter(docs))
-        built = time.perf_counter() - started
-        started = time.perf_counter()
-        fts = Fts5(f"{directory}/fts.sqlite3", docs)
-        fts_built = time.perf_counter() - started
-        started = time.perf_counter()
-        backend.search(SearchQuery(filters={"status": ["en-cours"]}))
-        generation = time.perf_counter() - started
-        print(f"\n{size:,} documents (Whoosh index built in {built:.1f} s, FTS5 in "
-              f"{fts_built:.1f} s; first search after an index change "
-              f"{generation * 1000:.0f} ms)")
-        print(f"{'p95 in ms':<14} {'tuned new':>9} {'repeated':>9} {'naive':>8} {'FTS5':>8}"
-              f" | {'naive÷new':>9} {'naive÷rep':>9} {'FTS5÷new':>9} {'FTS5÷rep':>9}")
-
-        def forget_rankings() -> None:
-            for cached in backend._generations.values():
-                cached.rankings.clear()
-
-        for label, query in QUERIES:
-            backend.search(query)  # as in a running worker: the generation is loaded
-            fresh = timed(lambda q=query: backend.search(q), repeats, forget_rankings)
-            repeated = timed(lambda q=query: backend.search(q), repeats)
-            naive = timed(lambda q=query: naive_search(backend, q), repeats)
-            native = timed(lambda q=query: fts.search(q), repeats)
-            new, rep, ref, nat = (percentile(s, 95) for s in (fresh, repeated, naive, native))
-            print(f"{label:<14} {new * 1000:>9.1f} {rep * 1000:>9.1f} {ref * 1000:>8.1f} "
-                  f"{nat * 1000:>8.1f} | {ref / new:>8.2f}× {ref / rep:>8.2f}× "
-                  f"{nat / new:>8.2f}× {nat / rep:>8.2f}×")
-        fts.db.close()
+        exports = importlib.import_module("bench.exports")
+    except ModuleNotFoundError:
+        return [Table("Exclusion exports", "—", ["benchmark"], [["not available yet"]])]
+    return exports.run(quick=quick, postgres_url=postgres_url)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="2000,20000,100000")
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--only", default=",".join(ALL),
+                        help="comma-separated: " + ", ".join(ALL))
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and rounds")
+    parser.add_argument("--write", type=Path, help="write the tables to this Markdown file")
     args = parser.parse_args()
-    print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
-          f"{platform.machine()}, {datetime.now(UTC):%Y-%m-%d}")
-    print("ratios are reference ÷ tuned (above 1: the tuned backend is faster); the tuned "
-          "backend counts 8 facets, the references 1")
-    for size in (int(s) for s in args.sizes.split(",")):
-        run(size, args.repeats)
+    postgres_url = os.environ.get("BENCH_DATABASE_URL") or None
+    started = time.perf_counter()
+    described = machine()
+    print(described)
+    tables: list[Table] = []
+    for name in args.only.split(","):
+        name = name.strip()
+        if name not in ALL:
+            parser.error(f"unknown benchmark {name!r}")
+        for table in _run(name, args.quick, postgres_url):
+            print(table.text(), flush=True)
+            tables.append(table)
+    if args.write:
+        notes = args.write.read_text("utf-8").split("\n## Why and what next", 1)
+        analysis = "\n## Why and what next" + notes[1] if len(notes) == 2 else ""
+        body = INTRO.format(machine=described,
+                            minutes=(time.perf_counter() - started) / 60)
+        body += "\n## Figures\n\n" + "\n".join(table.markdown() for table in tables)
+        args.write.write_text(body + analysis, "utf-8")
+        print(f"\nwritten to {args.write}")
 
 
 if __name__ == "__main__":
