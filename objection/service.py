@@ -21,7 +21,7 @@ from objection.identity import Nir, age_band
 from objection.keys import sealer
 from objection.models import ACTIVE_STATUSES, Filer, Objection, ObjectionStatus, Scope
 from objection.queries import Filing, find_filing, primary_among
-from objection.references import hash_code, new_reference, submission
+from objection.references import Submission, hash_code, new_reference, submission
 from objection.retention import is_erased, purge_identity
 
 
@@ -43,7 +43,8 @@ class FilingInput:
 
 
 def file_objection(session: Session, data: FilingInput, *, form_token: str,
-                   channel: str = "web", now: datetime | None = None) -> Filing:
+                   channel: str = "web", now: datetime | None = None,
+                   known: Submission | None = None) -> Filing:
     """Write the objection, its audit event and its receipt mail (one transaction, flushed).
 
     The same form token with the same answers always yields the same filing. A filing for a
@@ -53,8 +54,11 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
     same form is sent twice at once, or two first filings for the same person meet, the second
     insert does nothing and is tried again, finding the first (the same filing, or the primary
     one to link to). No duplicate-key error is raised, so none reaches a server log.
+    ``known``: the submission the caller already worked out for this token and these answers
+    (the form looks for an earlier filing first), so the NIR is pseudonymised once.
     """
-    sub = submission(form_token, data.nir, data.scope, data.project_reference, data.filer)
+    sub = known or submission(form_token, data.nir, data.scope, data.project_reference,
+                              data.filer)
     now = now or utcnow()
     today = local_date(now)
     needs_review = data.filer != Filer.SELF

@@ -222,15 +222,14 @@ def review():
         document_size=len(form.document or b""), csrf_token=generate_csrf())))
 
 
-def _already_filed(form: ObjectionForm, token: str) -> queries.Filing | None:
-    """The filing this form made when it was sent before (its answers may no longer pass the
-    checks: its document was used, a birthday came)."""
+def _submission(form: ObjectionForm, token: str) -> references.Submission | None:
+    """This sending of the form, worked out once (the NIR pseudonymised once), or None when
+    the NIR is not one."""
     nir = form.parsed_nir()
     if nir is None:
         return None
-    return queries.find_filing(db.session, references.submission(
-        token, nir, form.values["scope"], form.values["project_reference"],
-        form.values["filer"]))
+    return references.submission(token, nir, form.values["scope"],
+                                 form.values["project_reference"], form.values["filer"])
 
 
 @bp.route("/opposition/envoyer", methods=["POST"])
@@ -244,8 +243,10 @@ def submit():
         return _render_form(form, token)
     if not _csrf_ok() or token is None:
         return _render_form(form, token, notice=_expired_notice())
-    # The same form sent again (a double click, a retry) gets its receipt, counted once.
-    filing = _already_filed(form, token)
+    # The same form sent again (a double click, a retry) gets its receipt, counted once: its
+    # answers may no longer pass the checks (its document was used, a birthday came).
+    sent = _submission(form, token)
+    filing = queries.find_filing(db.session, sent) if sent is not None else None
     if filing is None:
         if not form.validate(pending_document=documents.pending_document(token)):
             return _render_form(form, token)
@@ -254,7 +255,7 @@ def submit():
             return refused
         # Durable before any receipt is shown; the same form sent again is the same filing.
         filing = service.file_objection(db.session, form.to_input(str(get_locale())),
-                                        form_token=token)
+                                        form_token=token, known=sent)
         db.session.commit()
         _count_filing(form)
         documents.forget_pending_document(token)
