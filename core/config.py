@@ -86,6 +86,9 @@ class TestingConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     APP_ENV = "production"
     SESSION_COOKIE_SECURE = True
+    # "__Host-": the browser keeps it only if Secure, for this exact host, on Path=/ (no
+    # subdomain or plain-HTTP page can set or overwrite it). The staff cookie does the same.
+    SESSION_COOKIE_NAME = "__Host-session"
     PREFERRED_URL_SCHEME = "https"
     SECRET_KEY = ""
     PSEUDONYM_KEYS = ""

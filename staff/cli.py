@@ -1,4 +1,6 @@
-"""``flask audit verify`` and ``flask audit purge``: the audit trail's chain and retention."""
+"""``flask audit verify|purge`` (the audit trail's chain and retention) and ``flask staff
+create|unlock|reset-second-factor`` (accounts, for the first administrator and for an
+administrator locked out of the back-office)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from core.extensions import db
-from staff import audit
+from staff import accounts, audit
+from staff.models import Role
 
 audit_cli = AppGroup("audit", help="Le journal d'audit.")
+staff_cli = AppGroup("staff", help="Les comptes du personnel.")
 
 
 @audit_cli.command("verify")
@@ -37,5 +41,58 @@ def purge(months: int) -> None:
                "contrôle permet de vérifier la suite du journal.")
 
 
+def _account_or_exit(email: str):
+    user = accounts.find_by_email(db.session, email)
+    if user is None:
+        click.echo("Aucun compte avec cette adresse.", err=True)
+        raise SystemExit(1)
+    return user
+
+
+@staff_cli.command("create")
+@click.option("--email", prompt="Adresse électronique", help="Adresse professionnelle.")
+@click.option("--name", prompt="Nom et prénom", help="Nom affiché dans le back-office.")
+@click.option("--role", "roles", multiple=True, default=[Role.ADMIN.value], show_default=True,
+              type=click.Choice([role.value for role in Role]), help="Rôle (répétable).")
+@click.password_option("--password", prompt="Mot de passe provisoire",
+                       confirmation_prompt="Confirmez le mot de passe",
+                       help="Mot de passe provisoire (à changer à la première connexion).")
+def create(email: str, name: str, roles: tuple[str, ...], password: str) -> None:
+    """Create an account (the first administrator): it changes its password and enrols its
+    second factor at its first sign-in, on /gestion."""
+    try:
+        user = accounts.create_account(db.session, email=email, name=name, roles=list(roles),
+                                       password=password, by="cli")
+    except accounts.AccountError as error:
+        for message in error.errors.values():
+            click.echo(message, err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Compte n° {user.id} créé ({', '.join(user.roles)}). À la première connexion "
+               "sur /gestion : nouveau mot de passe, puis double authentification.")
+
+
+@staff_cli.command("unlock")
+@click.argument("email")
+def unlock(email: str) -> None:
+    """Unlock an account locked by wrong passwords or codes."""
+    user = _account_or_exit(email)
+    accounts.unlock(db.session, user, by="cli")
+    db.session.commit()
+    click.echo(f"Compte n° {user.id} débloqué.")
+
+
+@staff_cli.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor(email: str) -> None:
+    """Forget an account's second factor and recovery codes (a lost phone): it enrols again
+    at its next sign-in; its sessions end."""
+    user = _account_or_exit(email)
+    accounts.reset_second_factor(db.session, user, by="cli")
+    db.session.commit()
+    click.echo(f"Double authentification du compte n° {user.id} réinitialisée.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(audit_cli)
+    app.cli.add_command(staff_cli)

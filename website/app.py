@@ -23,7 +23,7 @@ from website import views
 
 # The packages the site is made of, in the order their catalogues are merged (a later one's
 # translation of the same French string wins).
-PACKAGES = ("website", "registry", "objection")
+PACKAGES = ("website", "staff", "registry", "objection")
 DOMAINS = (staff, registry, objection)
 
 

@@ -18,6 +18,7 @@ translate_cli = AppGroup("translate", help="Catalogues de traduction (Babel).")
 DOMAINS = {
     # catalogue → folders whose strings it holds
     "website": ["website", "core"],
+    "staff": ["staff"],
     "registry": ["registry"],
     "objection": ["objection"],
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("staff.audit", "registry.models", "objection.models")
+MODEL_MODULES = ("staff.audit", "staff.models", "registry.models", "objection.models")
 
 
 def import_models() -> None:

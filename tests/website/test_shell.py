@@ -360,7 +360,7 @@ def test_session_cookie_is_secure_in_production(database_url, tmp_path, monkeypa
                         DATABASE_URL=database_url)
     client = app.test_client()
     client.get("/opposition", base_url="https://localhost")
-    cookie = client.get_cookie("session", domain="localhost")
-    assert cookie is not None and cookie.secure and cookie.http_only
+    cookie = client.get_cookie("__Host-session", domain="localhost")  # Secure, Path=/, no Domain
+    assert cookie is not None and cookie.secure and cookie.http_only and cookie.path == "/"
     app.extensions["database"]["engine"].dispose()
 
