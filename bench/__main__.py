@@ -7,6 +7,7 @@ docs/performance.md), after the machine's description and the date.
 * ``pages``: page throughput under gunicorn against a bare WSGI app serving the same bytes;
 * ``search``: search latency of Whoosh and PostgreSQL against SQLite FTS5;
 * ``filings``: objection filings per second through HTTP against a bare insert loop;
+* ``figures``: the statistics page with 100,000 projects and 3.4 million objections;
 * ``exports``: exclusion exports and the cohort check (when the exclusion feed is present).
 
 PostgreSQL is measured when ``BENCH_DATABASE_URL`` names a database the benchmarks may empty.
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from bench.common import Table, machine
 
-ALL = ("pages", "search", "filings", "exports")
+ALL = ("pages", "search", "filings", "figures", "exports")
 INTRO = """# Performance
 
 Written by `make bench` (`python -m bench --write docs/performance.md`): every figure below comes
@@ -46,6 +47,9 @@ def _run(name: str, quick: bool, postgres_url: str | None) -> list[Table]:
         from bench import filings
         return filings.run(rounds=1 if quick else 3, seconds=3.0 if quick else 5.0,
                            postgres_url=postgres_url)
+    if name == "figures":
+        from bench import figures
+        return (figures.run(20_000, 340_000, repeats=2) if quick else figures.run())
     try:
         exports = importlib.import_module("bench.exports")
     except ModuleNotFoundError:
