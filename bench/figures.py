@@ -68,8 +68,8 @@ def _fill(database: Path, projects: int, objections: int, seed: int = 7) -> None
     connection.executemany(
         "INSERT INTO project_status_events (project_id, status, happened_on, decision_number, "
         "note) VALUES (?, ?, ?, ?, ?)", events)
-    connection.execute("UPDATE registry_state SET version = version + 1, changed_at = ? WHERE id = 1",
-                       (now,))
+    connection.execute("UPDATE registry_state SET version = version + 1, changed_at = ? "
+                       "WHERE id = 1", (now,))
     connection.execute(f"""
         WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {objections})
         INSERT INTO objections (id, reference, followup_hash, submission_hash, pseudonym,
