@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -151,9 +151,24 @@ def sponsor_record(session: Session, organisation: Organisation,
     return _record(organisation, facts, today or local_today())
 
 
-def sponsor_ranking(session: Session, today: date | None = None,
-                    minimum_due: int = 1) -> list[SponsorRecord]:
-    """Sponsors with results due, best record first (ties: fewer overdue, more due, name).
+# The orders a reader may rank sponsors in (the statistics page's ``classement``), each a
+# sort key; the first is the page's default: a citizen comes to see who is late.
+RANKING_ORDERS: dict[str, Callable[[SponsorRecord], tuple]] = {
+    # lowest share on time first (ties: more results still awaited, more late, more due)
+    "retard": lambda r: (r.score, -r.overdue, -r.late, -r.due, r.organisation.name.casefold()),
+    # most results still awaited first (ties: more late, lower share on time)
+    "attendus": lambda r: (-r.overdue, -r.late, r.score, r.organisation.name.casefold()),
+    # best record first (ties: fewer overdue, more due)
+    "a-temps": lambda r: (-r.score, r.overdue, -r.due, r.organisation.name.casefold()),
+    "nom": lambda r: (r.organisation.name.casefold(),),
+}
+DEFAULT_RANKING_ORDER = "retard"
+
+
+def sponsor_ranking(session: Session, today: date | None = None, minimum_due: int = 1,
+                    order: str = "a-temps") -> list[SponsorRecord]:
+    """Sponsors with results due, in ``order`` (a key of ``RANKING_ORDERS``): by default best
+    record first (ties: fewer overdue, more due, name).
 
     ``minimum_due`` only keeps a perfect record on too few projects out of the ranking; a
     sponsor with any result late or overdue is always listed, however few projects it has."""
@@ -165,7 +180,7 @@ def sponsor_ranking(session: Session, today: date | None = None,
         select(Organisation).where(Organisation.id.in_(list(grouped))))}
     records = [_record(organisations[i], facts, today) for i, facts in grouped.items()]
     records = [r for r in records if r.due and (r.due >= minimum_due or r.overdue or r.late)]
-    return sorted(records, key=lambda r: (-r.score, r.overdue, -r.due, r.organisation.name))
+    return sorted(records, key=RANKING_ORDERS[order])
 
 
 def statistics(session: Session, today: date | None = None) -> dict[str, list[tuple[str, int]]]:

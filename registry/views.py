@@ -7,12 +7,14 @@ import json
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import NotFound
 
 from core.clock import local_today
+from core.errors import render_error, wants_json
 from core.extensions import db
 from core.http_cache import with_validators
 from registry import presenters, queries, rules, search, statistics
-from registry.codes import HEALTH_CONDITIONS, THEMES, ProjectStatus
+from registry.codes import HEALTH_CONDITIONS, THEMES, ProjectStatus, parse_reference
 from registry.listing import FACET_PARAMS, MAX_QUERY_LENGTH, ListingParams
 from registry.models import Project
 from registry.responses import (
@@ -74,11 +76,42 @@ def project_list():
     return keep_page(with_validators(response, etag, changed, max_age=MAX_AGE))
 
 
+class UnknownProject(NotFound):
+    """No project has this reference: its page (and its versions' page) answers a 404 that
+    offers to search the register."""
+
+    def __init__(self, reference: str):
+        super().__init__()
+        self.reference = reference
+
+
 def _project_or_404(reference: str) -> Project:
     project = queries.get_project(db.session, reference)
     if project is None:
-        abort(404)
+        raise UnknownProject(reference)
     return project
+
+
+@bp.errorhandler(UnknownProject)
+def unknown_project(error: UnknownProject):
+    """The site's 404 page, with the register's search: prefilled with the typed reference
+    only when it is one (``HDH-2024-0123``, or ``2024-0123``), so no text from the address
+    is ever shown as the site's own."""
+    reference = parse_reference(error.reference) or parse_reference(f"HDH-{error.reference}")
+    title = _("Projet introuvable")
+    if reference:
+        message = _("Aucun projet du registre ne porte la référence %(reference)s. Vérifiez-la, "
+                    "ou cherchez le projet par un mot de son titre, une maladie ou son "
+                    "promoteur.", reference=reference)
+    else:
+        message = _("Cette adresse ne correspond à aucun projet du registre. Cherchez le "
+                    "projet par sa référence, un mot de son titre, une maladie ou son "
+                    "promoteur.")
+    if wants_json():
+        return render_error(404, title, message)
+    return render_template("error.html", code=404, title=title, message=message,
+                           project_search=reference or "",
+                           max_query_length=MAX_QUERY_LENGTH), 404
 
 
 @bp.route("/projets/<reference>")

@@ -8,7 +8,9 @@ wrapped, at their first appearance in a page, in a link to their glossary entry,
 Tables get what RGAA 5.4 and 5.7 ask of data tables: a ``<caption>`` (from a paragraph
 ``Tableau : …`` / ``Table: …`` right before the table, or else the text of the heading above it),
 ``scope="col"`` on the column headers and the first cell of each row made a row header
-(``<th scope="row">``): in our tables the first column names what the row is about.
+(``<th scope="row">``): in our tables the first column names what the row is about. Each table
+sits in a region named by its caption that the keyboard can reach and scroll, so a wide table
+scrolls by itself on a small screen instead of the page (WCAG 1.4.10).
 """
 
 from __future__ import annotations
@@ -253,6 +255,26 @@ def sanitise(html: str) -> str:
     )
 
 
+_TABLE_START = re.compile(r"<table>(\s*<caption>)?")
+
+
+def scrollable_tables(html: str) -> str:
+    """Each table of sanitised ``html`` (no attribute on ``<table>`` or ``<caption>`` survives
+    ``sanitise``) in a scrolling region named by its caption: ``role="region"`` and
+    ``tabindex="0"``, so the arrow keys scroll it."""
+    numbers = iter(range(1, html.count("<table>") + 1))
+
+    def wrap(match: re.Match) -> str:
+        if not match.group(1):  # no caption to name it: a region would be nameless
+            return '<div class="table-scroll"><table>'
+        caption_id = f"tableau-legende-{next(numbers)}"
+        return (f'<div class="table-scroll" role="region" tabindex="0" '
+                f'aria-labelledby="{caption_id}"><table>{match.group(1)[:-len("<caption>")]}'
+                f'<caption id="{caption_id}">')
+
+    return _TABLE_START.sub(wrap, html).replace("</table>", "</table></div>")
+
+
 _LINK_HREF = re.compile(r'href="(/[^"/][^"]*|/)"')
 
 
@@ -269,7 +291,7 @@ def render_markdown(text: str, glossary: list[GlossaryEntry] | None = None,
         extension_configs={"toc": {"permalink": False, "toc_depth": "2-3"}},
         output_format="html",
     )
-    html = sanitise(md.convert(text))
+    html = scrollable_tables(sanitise(md.convert(text)))
     if site_root:
         html = _LINK_HREF.sub(lambda m: f'href="{site_root}{m.group(1)}"', html)
     return html, list(getattr(md, "toc_tokens", []))

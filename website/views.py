@@ -41,7 +41,7 @@ from registry.responses import (
     unchanged,
     validators,
 )
-from website.charts import Bar, column_chart, horizontal_bar_chart
+from website.charts import Bar, bar_chart
 from website.content import GLOSSARY_SLUG, SECTIONS, ContentLibrary, load_library, rendered
 
 bp = Blueprint("site", __name__)
@@ -165,26 +165,26 @@ def statistics():
         return response
     figures = register_statistics.statistics(db.session)
     charts = {
-        "year": column_chart([Bar(k, v) for k, v in figures["year"]],
-                             title=gettext("Projets par année d'autorisation"),
-                             chart_id="chart-year"),
-        "status": horizontal_bar_chart(
-            [Bar(ProjectStatus(k).label, v) for k, v in figures["status"]],
-            title=gettext("Projets par statut"), chart_id="chart-status"),
-        "theme": horizontal_bar_chart(
-            [Bar(str(THEMES.get(k, k)), v) for k, v in figures["theme"]],
-            title=gettext("Projets par thème"), chart_id="chart-theme"),
-        "source": horizontal_bar_chart(
-            [Bar(k, v) for k, v in figures["source"]],
-            title=gettext("Projets par source de données"), chart_id="chart-source"),
+        "year": bar_chart([Bar(k, v) for k, v in figures["year"]], chart_id="chart-year"),
+        "status": bar_chart([Bar(ProjectStatus(k).label, v) for k, v in figures["status"]],
+                            chart_id="chart-status"),
+        "theme": bar_chart([Bar(str(THEMES.get(k, k)), v) for k, v in figures["theme"]],
+                           chart_id="chart-theme"),
+        "source": bar_chart([Bar(k, v) for k, v in figures["source"]], chart_id="chart-source"),
     }
+    # The reader may re-sort the ranking (links, no JavaScript); an unknown order is the
+    # default one: late sponsors first.
+    order = request.args.get("classement", "")
+    if order not in register_statistics.RANKING_ORDERS:
+        order = register_statistics.DEFAULT_RANKING_ORDER
     response = make_response(render_template(
         "website/statistics.html", figures=figures, charts=charts, names=source_names(),
         status_rows=[(ProjectStatus(k).label, v) for k, v in figures["status"]],
         theme_rows=[(str(THEMES.get(k, k)), v) for k, v in figures["theme"]],
         # As the page says: at least two projects due, or any result late or overdue.
         ranking=register_statistics.sponsor_ranking(db.session, today=local_today(),
-                                                    minimum_due=2),
+                                                    minimum_due=2, order=order),
+        order=order, orders=list(register_statistics.RANKING_ORDERS),
         themes=THEMES, statuses=ProjectStatus,
         objection_stats=objection_statistics.public_statistics(db.session),
         kinds=OrganisationKind))
@@ -197,8 +197,8 @@ def sitemap():
     def build() -> str:
         base = site_url()
         paths = ["/", "/projets", "/sources", "/statistiques", "/donnees-ouvertes",
-                 "/opposition", "/plan-du-site", "/comprendre", "/vos-droits", "/a-propos",
-                 "/comprendre/glossaire"]
+                 "/opposition", "/opposition/suivi", "/plan-du-site", "/comprendre",
+                 "/vos-droits", "/a-propos", "/comprendre/glossaire"]
         paths += [page.path for page in library().all_pages("fr")]
         paths += [f"/sources/{s.code}" for s in queries.list_sources(db.session)]
         references, slugs = queries.sitemap_paths(db.session)

@@ -80,7 +80,7 @@ def test_facets_show_counts(client, register):
 def test_overdue_results_are_flagged_and_filterable(client, register):
     html = client.get("/projets?retard=oui").get_data(as_text=True)
     assert "Chutes des personnes âgées" in html and "Dépression et travail" not in html
-    assert "Résultats attendus depuis" in html
+    assert "En retard : résultats attendus depuis" in html
 
 
 def test_project_page_shows_everything(client, register):
@@ -529,7 +529,7 @@ def test_sponsor_ranking_lists_a_sponsor_whose_result_was_only_late(app, client,
 
 def test_statistics_has_charts_and_tables(client, register):
     html = client.get("/statistiques").get_data(as_text=True)
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img"') == 4
+    assert html.count('<ul class="bar-chart"') == 4
     assert "<caption>Projets par thème</caption>" in html
     assert " style=" not in html
 

@@ -134,8 +134,14 @@ def test_markdown_tables_get_a_caption_and_header_scopes():
         "Tableau : Les bases du catalogue\n\n| Base | Qui |\n|---|---|\n| BNDMR | AP-HP |\n"
         "| ESME | Unicancer |\n")
     first, second = html.split("<table>")[1:]
-    assert "<caption>Les parties</caption>" in first  # from the heading above
-    assert "<caption>Les bases du catalogue</caption>" in second  # from the "Tableau :" line
+    assert '<caption id="tableau-legende-1">Les parties</caption>' in first  # heading above
+    # from the "Tableau :" line
+    assert '<caption id="tableau-legende-2">Les bases du catalogue</caption>' in second
+    # each in a region named by its caption that the keyboard reaches and scrolls (a wide
+    # table scrolls by itself on a 320 px screen, not the page)
+    assert html.count('<div class="table-scroll" role="region" tabindex="0" '
+                      'aria-labelledby="tableau-legende-') == 2
+    assert html.count("</table></div>") == 2
     assert "<p>Tableau" not in html
     assert '<th scope="col">Base</th>' in second and '<th scope="row">ESME</th>' in second
     assert "<th>" not in html
@@ -147,9 +153,14 @@ def test_every_table_of_the_content_pages_is_captioned_and_scoped(client, prefix
     tables = 0
     for page in LIBRARY.pages[lang].values():
         html = client.get(f"{prefix}{page.path}").get_data(as_text=True)
-        for table in re.findall(r"<table>(.*?)</table>", html, re.S):
+        wrapped = re.findall(r'<div class="table-scroll" role="region" tabindex="0" '
+                             r'aria-labelledby="[^"]+"><table>', html)
+        assert len(wrapped) == html.count("<table"), page.slug  # every table in a region
+        for label, table in re.findall(r'<div class="table-scroll" role="region" '
+                                       r'tabindex="0" aria-labelledby="([^"]+)"><table>'
+                                       r"(.*?)</table></div>", html, re.S):
             tables += 1
-            assert re.search(r"<caption>[^<]{5,}</caption>", table), page.slug
+            assert re.search(f'<caption id="{label}">[^<]{{5,}}</caption>', table), page.slug
             assert "<th>" not in table and "<td scope" not in table, page.slug
     assert tables >= 2
 
