@@ -16,16 +16,17 @@ outbox_cli = AppGroup("outbox", help="Les courriels en attente d'envoi.")
 @objection_cli.command("purge")
 def purge() -> None:
     """Delete the encrypted identities and documents no review needs any more, and erase
-    filings withdrawn a year ago or more (run daily). An erasure held by a pending withdrawal
-    review is reported, not a failure: nothing can clear that review until the staff
-    back-office exists, and the daily run must not fail forever (``flask objection reviews``
-    lists them). Only a real failure exits non-zero."""
+    filings withdrawn or rejected a year ago or more (run daily). An erasure held by a pending
+    withdrawal review is reported, not a failure: reviewers clear it from the back-office
+    (``/gestion/oppositions``), and the daily run must not fail meanwhile (``flask objection
+    reviews`` lists them). Only a real failure exits non-zero."""
     identities, documents = retention.purge_reviewed(db.session)
     erased, held = retention.erase_withdrawn(db.session)
     db.session.commit()
     click.echo(f"{identities} identité(s) effacée(s), {documents} document(s) abandonné(s) "
                "supprimé(s).")
-    click.echo(f"{erased} demande(s) retirée(s) depuis un an ou plus effacée(s) : pseudonyme, "
+    click.echo(f"{erased} demande(s) retirée(s) ou refusée(s) depuis un an ou plus effacée(s) : "
+               "pseudonyme, "
                "adresse, identité, code de suivi, liens, historique et courriels ; restent la "
                "référence, le statut, les dates, la portée, le projet, le déposant, le canal, "
                "la langue et, pour les statistiques, le mois, la tranche d'âge et le sexe.")

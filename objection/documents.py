@@ -5,6 +5,7 @@ in (``pending``), then with the filing until its review is done."""
 from __future__ import annotations
 
 import os
+import time
 import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,14 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from flask import current_app
 
+from objection import document_checks
 from objection.keys import KeyConfigError, sealer
+
+# Documents waiting between the form and its review step: at most one per browser session
+# (its newest form), kept at most an hour, and never more than PENDING_CAP_BYTES on disk in all
+# (the oldest go first): form posts with a mistake cannot fill the disk.
+PENDING_LIFETIME = timedelta(hours=1)
+PENDING_CAP_BYTES = 256 * 1024 * 1024
 
 
 def _instance_file(*parts: str) -> Path:
@@ -35,6 +43,22 @@ def store(content: bytes, submission_hash: str) -> str:
     return name
 
 
+def read(name: str) -> bytes | None:
+    """A filing's document, decrypted (None when missing or no longer readable)."""
+    path = _instance_file("uploads", name)
+    if not path.exists():
+        return None
+    try:
+        return sealer().open(path.read_bytes(), b"document")
+    except (KeyConfigError, InvalidTag):
+        return None
+
+
+def checked_type(content: bytes) -> str | None:
+    """The document's type if its parser accepts it (``document_checks``)."""
+    return document_checks.kind_or_none(content)
+
+
 def delete(name: str) -> None:
     """Delete a filing's document (once its review is done, or when the filing is erased)."""
     _instance_file("uploads", name).unlink(missing_ok=True)
@@ -53,9 +77,15 @@ def _pending_name_path(form_token: str) -> Path:
     return path.with_name(path.stem + ".name.bin")
 
 
-def keep_pending_document(form_token: str, content: bytes, filename: str = "") -> None:
+def keep_pending_document(form_token: str, content: bytes, filename: str = "",
+                          others: list[str] | None = None) -> None:
     """Keep a document that passed its checks until the form is sent (or abandoned), with its
-    file name, which the review page shows."""
+    file name, which the review page shows. ``others``: the browser's other form tokens, whose
+    documents go (one waiting document per browser); then the folder is kept under its cap."""
+    for token in others or []:
+        if token != form_token:
+            forget_pending_document(token)
+    _sweep_pending(len(content))
     write_private_file(pending_document_path(form_token),
                        sealer().seal(content, b"pending-document"))
     write_private_file(_pending_name_path(form_token),
@@ -98,6 +128,30 @@ def display_name(filename: str) -> str:
 def forget_pending_document(form_token: str) -> None:
     pending_document_path(form_token).unlink(missing_ok=True)
     _pending_name_path(form_token).unlink(missing_ok=True)
+
+
+def _sweep_pending(incoming: int) -> None:
+    """Delete waiting documents older than ``PENDING_LIFETIME``, then the oldest until the
+    folder, with ``incoming`` bytes more, fits under ``PENDING_CAP_BYTES``."""
+    folder = _instance_file("uploads", "pending")
+    if not folder.is_dir():
+        return
+    files = []
+    for path in folder.glob("*.bin"):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        if stat.st_mtime < time.time() - PENDING_LIFETIME.total_seconds():
+            path.unlink(missing_ok=True)
+        else:
+            files.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in files) + incoming
+    for _, size, path in sorted(files, key=lambda item: item[0]):
+        if total <= PENDING_CAP_BYTES:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
 
 
 def delete_orphans(kept: set[str], now: datetime, max_age: timedelta) -> int:

@@ -1,5 +1,6 @@
-"""Objections as part of the site: ``init_app`` registers the form, the follow-up and the
-commands; ``check_config`` lists what is wrong with the keys."""
+"""Objections as part of the site: ``init_app`` registers the form, the follow-up, the
+back-office (``objection.backoffice``) and the commands; ``check_config`` lists what is wrong
+with the keys."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from flask import Flask
 
 from core.page_cache import page_cache
 from objection import cli, keys, statistics, views
+from objection.backoffice import extension as backoffice
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
+    backoffice.init_app(app)
     cli.init_app(app)
     engine = app.extensions["database"]["engine"]
     page_cache(app).add_source("objections", statistics.version_reader(engine))

@@ -6,33 +6,28 @@ import re
 import unicodedata
 from datetime import date
 
-import puremagic
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from core.clock import local_today
+from objection import document_checks
 from objection.identity import MESSAGES, Nir, NirError, age_on, check_identity, parse_nir
+from objection.letters import normalise_address
 from objection.models import Filer, Scope
 from objection.service import FilingInput
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
-# The type comes from the file's bytes (puremagic), never from its name or the browser; then the
-# file must also END as that type does, so that a few magic bytes glued on top of something else
-# (an HTML page behind "%PDF-") are refused.
-DOCUMENT_ENDINGS = {
-    "application/pdf": lambda tail: b"%%EOF" in tail,
-    "image/jpeg": lambda tail: b"\xff\xd9" in tail,
-    "image/png": lambda tail: tail.endswith(b"IEND\xaeB`\x82"),
-}
 MIN_AGE_TO_FILE_ALONE = 15  # docs/objection.md: a parent files for a child under 15
 AGE_OF_MAJORITY = 18
 _DAY_OR_MONTH = re.compile(r"^[0-9]{1,2}$")
 _YEAR = re.compile(r"^[0-9]{4}$")
 FIELDS = ("filer", "representative_name", "scope", "project_reference", "nir", "birth_name",
-          "first_names", "birth_day", "birth_month", "birth_year", "sex", "email", "consent")
+          "first_names", "birth_day", "birth_month", "birth_year", "sex", "email",
+          "postal_address", "consent")
 FIELD_ORDER = ("filer", "representative_name", "document", "scope", "project_reference", "nir",
-               "birth_name", "first_names", "birth_date", "sex", "email", "consent")
+               "birth_name", "first_names", "birth_date", "sex", "email", "postal_address",
+               "consent")
 ERRORS = {
     "filer": _l("Indiquez pour qui vous faites la demande."),
     "filer_too_young": _l("La personne a moins de 15 ans : un parent ou le représentant légal "
@@ -66,6 +61,12 @@ ERRORS = {
     "email_ascii": _l("La partie avant le « @ » ne doit contenir ni accent ni caractère spécial "
                       "(certains serveurs de messagerie ne les acceptent pas)."),
     "consent": _l("Cochez la case pour confirmer que les informations sont exactes."),
+    "email_or_post": _l("Saisissez une adresse électronique, ou une adresse postale pour "
+                        "recevoir nos réponses par courrier."),
+    "postal_address": _l("Saisissez l'adresse postale complète sur 2 à 6 lignes : nom, numéro "
+                         "et rue, code postal et ville."),
+    "postal_address_hidden": _l("L'adresse postale contient un caractère invisible ou de mise "
+                                "en forme. Effacez-la et tapez-la au clavier."),
     "too_long": _l("Ce champ est trop long."),
     "birth_name_hidden": _l("Le nom de naissance contient un caractère invisible ou de mise en "
                             "forme. Effacez-le et tapez le nom au clavier."),
@@ -75,6 +76,7 @@ ERRORS = {
                                      "forme. Effacez-le et tapez-le au clavier."),
 }
 NAME_FIELDS = ("birth_name", "first_names", "representative_name")
+MAX_ADDRESS_LINES = 6
 # Characters no name is written with, which can hide or reorder what staff and mails show:
 # control characters (Cc: tab, new line, escape…), format characters (Cf: the bidirectional
 # overrides and isolates U+202A-202E and U+2066-2069, marks, zero-width characters), surrogates,
@@ -97,15 +99,9 @@ def closed_reason(project) -> str:
 
 
 def sniff_document(content: bytes) -> str | None:
-    """The file's real type if it is a whole PDF, JPEG or PNG file; None otherwise."""
-    try:
-        mime = puremagic.from_string(content, mime=True)
-    except (puremagic.PureError, ValueError):
-        return None
-    ends_well = DOCUMENT_ENDINGS.get(mime)
-    if ends_well is None or not ends_well(content[-1024:]):
-        return None
-    return mime
+    """The file's type if it is a whole, passive PDF, JPEG or PNG (parsed:
+    ``objection.document_checks``); None otherwise."""
+    return document_checks.kind_or_none(content)
 
 
 class ObjectionForm:
@@ -114,6 +110,7 @@ class ObjectionForm:
     def __init__(self, form: MultiDict, files: MultiDict | None = None,
                  project_lookup=None, today: date | None = None):
         self.values = {name: (form.get(name) or "").strip()[:300] for name in FIELDS}
+        self.values["postal_address"] = normalise_address(self.values["postal_address"])
         self.too_long = {name for name in FIELDS if len(form.get(name) or "") > 300}
         self.file: FileStorage | None = (files or {}).get("document") if files else None
         self.project_lookup = project_lookup
@@ -198,7 +195,9 @@ class ObjectionForm:
             for code in ("sex", "year", "month"):
                 if code in problems:
                     self._error("nir", message=str(MESSAGES[code]))
-        self._check_email(v["email"])
+        self._check_postal_address(v["postal_address"])
+        if v["email"] or not v["postal_address"]:
+            self._check_email(v["email"])
         if v["consent"] != "oui":
             self._error("consent")
         return not self.errors
@@ -213,11 +212,24 @@ class ObjectionForm:
         elif self.values["filer"] == Filer.CHILD and age >= AGE_OF_MAJORITY:
             self._error("filer", "filer_adult")
 
+    def _check_postal_address(self, address: str) -> None:
+        """Optional; when given (the letters' address), 2 to 6 lines of visible characters."""
+        if not address:
+            return
+        lines = address.split("\n")
+        if has_hidden_characters(address.replace("\n", " ")):
+            self._error("postal_address", "postal_address_hidden")
+        elif not 2 <= len(lines) <= MAX_ADDRESS_LINES:
+            self._error("postal_address")
+
     def _check_email(self, address: str) -> None:
         """A valid address that any mail server accepts. A part before the "@" that needs
         SMTPUTF8 (which many servers refuse) gets its own message, so no mail is lost silently;
         an accented domain is fine: mail goes to its ASCII (punycode) form, which every server
         accepts, while the form and the review page show it as typed."""
+        if not address:
+            self._error("email", "email_or_post")
+            return
         try:
             validated = validate_email(address, check_deliverability=False,
                                        allow_smtputf8=False)
@@ -260,6 +272,7 @@ class ObjectionForm:
             project_reference=v["project_reference"].upper() or None,
             nir=self.nir, birth_name=v["birth_name"], first_names=v["first_names"],
             birth_date=birth_date, sex=v["sex"], email=self.email_ascii or v["email"],
+            postal_address=v["postal_address"],
             lang=lang,
             representative_name=v["representative_name"], document=self.document,
             document_type=self.document_type,

@@ -74,12 +74,14 @@ def normalised_email(address: str) -> str:
 
 def _counters(pseudonym: str, email: str) -> list[tuple[str, str, str, bool]]:
     """(limits, counter kind, identifier, whether it is the address's) of one filing."""
-    return [
+    counters = [
         (FILINGS_PER_ADDRESS, "objection-filings-address", client_address(), True),
         (FILINGS_PER_PERSON, "objection-filings-person", _keyed("person", pseudonym), False),
-        (FILINGS_PER_EMAIL, "objection-filings-email",
-         _keyed("email", normalised_email(email)), False),
     ]
+    if email:  # a filing answered by post has no mailbox to count
+        counters.append((FILINGS_PER_EMAIL, "objection-filings-email",
+                         _keyed("email", normalised_email(email)), False))
+    return counters
 
 
 def _items(counters: list[tuple[str, str, str, bool]]):

@@ -40,7 +40,7 @@ MAX_ATTEMPTS = 20
 CLAIM_LEASE = timedelta(minutes=10)  # longer than any SMTP timeout
 
 
-def _compose(objection: Objection, kind: str) -> tuple[str, str]:
+def compose(objection: Objection, kind: str) -> tuple[str, str]:
     site = current_app.config["SITE_URL"].rstrip("/")
     prefix = "/en" if objection.lang == "en" else ""
     followup = f"{site}{prefix}/opposition/suivi"
@@ -93,7 +93,7 @@ def queue(session: Session, objection: Objection, kind: str, *, recipient: str,
     it was added. There is one mail per event (``objection``, ``kind``, ``dedup``): a second
     one is skipped by the database (``ON CONFLICT DO NOTHING``), so announcing an event twice
     sends one mail and raises no duplicate-key error (PostgreSQL would log its key)."""
-    subject, body = _compose(objection, kind)
+    subject, body = compose(objection, kind)
     if objection.id is None:
         session.flush()
     added = session.scalar(

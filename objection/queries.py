@@ -120,3 +120,41 @@ def filings_to_review(session: Session, *, now: datetime | None = None) -> list[
         items.append(ReviewItem(objection.reference, str(objection.status),
                                 local_date(objection.created_at), reason))
     return items
+
+
+DUE_SOON_DAYS = 7  # the queue warns this many days before the legal answer date
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A line of staff's review queue: the filing, what to decide, by when."""
+
+    objection: Objection
+    kind: str  # "document" (a proxy filing to check) or "withdrawal" (a linked withdrawal)
+    due_on: date
+    days_left: int
+
+    @property
+    def late(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def due_soon(self) -> bool:
+        return 0 <= self.days_left <= DUE_SOON_DAYS
+
+
+def review_queue(session: Session, *, now: datetime | None = None) -> list[QueueEntry]:
+    """What staff must review, oldest first, with the legal answer date (one month after
+    receipt, GDPR art. 12(3); for a withdrawal review, one month after the withdrawal)."""
+    today = local_date(now or utcnow())
+    entries = []
+    for objection in session.scalars(select(Objection).where(
+            (Objection.status == ObjectionStatus.TO_REVIEW)
+            | Objection.withdrawal_review.is_(True)).order_by(Objection.created_at,
+                                                               Objection.id)):
+        if objection.status == ObjectionStatus.TO_REVIEW:
+            kind, due = "document", objection.answer_due_on
+        else:
+            kind, due = "withdrawal", add_months(local_date(objection.status_changed_at), 1)
+        entries.append(QueueEntry(objection, kind, due, (due - today).days))
+    return entries

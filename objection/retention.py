@@ -1,6 +1,8 @@
 """What is kept, and for how long: identities and documents only until the review is done;
-documents of forms never sent, four hours; a withdrawn filing, a year after its withdrawal,
-then it is erased but for the coarse facts the statistics count (docs/objection.md)."""
+documents of forms never sent, four hours (an hour when another form needs room); a withdrawn
+filing, a year after its withdrawal, and a rejected one, a year after its rejection (time to
+contest the decision); then it is erased but for the coarse facts the statistics count
+(docs/objection.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from core.clock import add_months, local_date, start_of_local_day, utcnow
 from objection import documents
+from objection.followup import FollowUpFailure
+from objection.letters import Letter, PostalAddress
 from objection.models import (
     ERASED,
     KEPT_AFTER_WITHDRAWAL_MONTHS,
@@ -23,6 +27,8 @@ from objection.models import (
 )
 from objection.queries import primary_among
 from objection.references import hash_code
+
+KEPT_AFTER_REJECTION_MONTHS = 12  # then a rejected filing is erased like a withdrawn one
 
 
 def purge_identity(objection: Objection) -> None:
@@ -113,27 +119,35 @@ def _erase(session: Session, objection: Objection, now: datetime) -> None:
         start_of_local_day(month_start)
     objection.answer_due_on = add_months(month_start, 1)
     objection.events.clear()  # their details name the person's other filings
-    session.execute(delete(OutboxMail).where(OutboxMail.objection_id == objection.id))
+    for table in (OutboxMail, Letter):
+        session.execute(delete(table).where(table.objection_id == objection.id))
+    for table in (PostalAddress, FollowUpFailure):
+        session.execute(delete(table).where(table.objection_id == objection.id))
+    was = "rejected" if objection.status == ObjectionStatus.REJECTED else "withdrawn"
     objection.record("erased", by="system", at=now,
-           detail=f"withdrawn more than {KEPT_AFTER_WITHDRAWAL_MONTHS} months ago")
+                     detail=f"{was} more than 12 months ago")
 
 
 def erase_withdrawn(session: Session, *, now: datetime | None = None) -> tuple[int, list[str]]:
-    """Erase filings withdrawn a year ago or more (by the calendar in France), as the form and
-    the privacy page promise: pseudonym, e-mail address, follow-up code, links to the person's
-    other filings, audit details and mails. A filing whose withdrawal staff have yet to review
-    is held (the review needs its link to the person's objection) and its reference returned,
-    so the operator sees that a promise is late. Returns (erased, references held)."""
+    """Erase filings withdrawn (or rejected) a year ago or more (by the calendar in France),
+    as the form and the privacy page promise: pseudonym, e-mail address, follow-up code,
+    links to the person's other filings, audit details and mails. A filing whose withdrawal
+    staff have yet to review is held (the review needs its link to the person's objection)
+    and its reference returned, so the operator sees that a promise is late. Returns (erased,
+    references held)."""
     now = now or utcnow()
     today = local_date(now)
     erased, held = 0, []
     candidates = session.scalars(select(Objection).where(
-        Objection.status == ObjectionStatus.WITHDRAWN, Objection.pseudonym != ERASED,
+        Objection.status.in_([ObjectionStatus.WITHDRAWN, ObjectionStatus.REJECTED]),
+        Objection.pseudonym != ERASED,
         # twelve calendar months are never less than 364 days, whatever the time of day
         Objection.status_changed_at <= now - timedelta(days=364)).order_by(Objection.id))
     for objection in list(candidates):
         withdrawn_on = local_date(objection.status_changed_at)
-        if add_months(withdrawn_on, KEPT_AFTER_WITHDRAWAL_MONTHS) > today:
+        months = (KEPT_AFTER_REJECTION_MONTHS if objection.status == ObjectionStatus.REJECTED
+                  else KEPT_AFTER_WITHDRAWAL_MONTHS)
+        if add_months(withdrawn_on, months) > today:
             continue
         if objection.withdrawal_review:
             held.append(objection.reference)

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from core.clock import add_months, local_date, utcnow
 from core.database import dialect_insert
-from objection import documents, mail, statistics
+from objection import documents, followup, letters, mail, statistics
 from objection.identity import Nir, age_band
 from objection.keys import sealer
 from objection.models import ACTIVE_STATUSES, Filer, Objection, ObjectionStatus, Scope
 from objection.queries import Filing, find_filing, primary_among
 from objection.references import Submission, hash_code, new_reference, submission
 from objection.retention import is_erased, purge_identity
+from staff import audit
 
 
 @dataclass
@@ -40,11 +41,15 @@ class FilingInput:
     representative_name: str = ""
     document: bytes | None = None
     document_type: str = ""
+    postal_address: str = ""  # where letters go when there is no e-mail address
+
+
+CHANNELS = ("web", "post", "phone")  #: how a filing reached us (staff record post and phone)
 
 
 def file_objection(session: Session, data: FilingInput, *, form_token: str,
                    channel: str = "web", now: datetime | None = None,
-                   known: Submission | None = None) -> Filing:
+                   known: Submission | None = None, by: str | None = None) -> Filing:
     """Write the objection, its audit event and its receipt mail (one transaction, flushed).
 
     The same form token with the same answers always yields the same filing. A filing for a
@@ -73,7 +78,7 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
         # Calendar facts are French dates: at 00:30 in Paris it is already tomorrow, though
         # the UTC date is still today (GDPR 12(3): an answer within one month of receipt).
         answer_due_on=add_months(today, 1),
-        email_sealed=the_sealer.seal_text(data.email, "email"),
+        email_sealed=the_sealer.seal_text(data.email, "email") if data.email else b"",
         month_filed=f"{today:%Y-%m}", age_band=age_band(data.birth_date, today), sex=data.sex,
     )
     if needs_review:
@@ -99,12 +104,37 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
         raise RuntimeError("the filing could not be inserted after three attempts")
     objection = session.get(Objection, objection_id)
     assert objection is not None
-    objection.record("filed", by=f"citizen:{channel}", at=now,
+    objection.record("filed", by=by or f"citizen:{channel}", at=now,
                      detail=f"scope={data.scope}; filer={data.filer}")
     statistics.count_filing(session, objection)
-    mail.queue(session, objection, "receipt", recipient=data.email, now=now)
+    if data.postal_address:
+        letters.keep_address(session, objection, data.postal_address)
+    if by is not None:  # recorded by staff (post, telephone): in the audit trail too
+        audit.record(session, "objection.filed_for_person", actor=by,
+                     target=f"objection:{objection.id}",
+                     detail={"channel": channel, "filer": str(data.filer)}, at=now)
+    _notify(session, objection, "receipt", now=now)
     session.flush()
     return Filing(objection, sub.followup_code)
+
+
+def email_of(objection: Objection) -> str:
+    """The filer's e-mail address ("" when they gave a postal address only, or erased)."""
+    if not objection.email_sealed:
+        return ""
+    return sealer().open_text(objection.email_sealed, "email")
+
+
+def _notify(session: Session, objection: Objection, kind: str, *, now: datetime,
+            dedup: str = "") -> None:
+    """Tell the filer: by e-mail when they gave an address, else by a letter to print."""
+    if is_erased(objection):  # an erased filing has no address left
+        return
+    recipient = email_of(objection)
+    if recipient:
+        mail.queue(session, objection, kind, recipient=recipient, now=now, dedup=dedup)
+    elif letters.address_of(session, objection):
+        letters.queue(session, objection, kind, now=now, dedup=dedup)
 
 
 def _insert_objection(session: Session, values: dict) -> int | None:
@@ -168,19 +198,19 @@ def withdraw(session: Session, objection: Objection, *, by: str,
                detail=f"primary={objection.linked_to.reference}")
     else:
         _hand_over(session, objection, now)
-    recipient = sealer().open_text(objection.email_sealed, "email")
-    mail.queue(session, objection, "withdrawal", recipient=recipient, now=now,
-               dedup="withdrawn")
+    _notify(session, objection, "withdrawal", now=now, dedup="withdrawn")
     session.flush()
     return objection
 
 
 def change_status(session: Session, objection: Objection, status: ObjectionStatus, *, by: str,
                   reason: str = "", now: datetime | None = None) -> Objection:
-    """Move an objection along its lifecycle (staff review, exports), with its audit event and
-    a mail to the filer."""
+    """Move an objection along its lifecycle (staff review, exports), with its event, an
+    audit event in the same transaction (who, from which status to which; never the reason's
+    words, which may name someone) and a mail (or letter) to the filer."""
     now = now or utcnow()
     was_active = objection.status in ACTIVE_STATUSES
+    before = str(objection.status)
     objection.status = status
     objection.status_changed_at = now
     if status == ObjectionStatus.REJECTED:
@@ -188,11 +218,92 @@ def change_status(session: Session, objection: Objection, status: ObjectionStatu
     if status in (ObjectionStatus.VERIFIED, ObjectionStatus.REJECTED):
         purge_identity(objection)
     objection.record(str(status), by=by, at=now, detail=reason)
+    audit.record(session, "objection.status_changed", actor=by,
+                 target=f"objection:{objection.id}",
+                 detail={"from": before, "to": str(status), "reason": bool(reason)}, at=now)
     if was_active and status not in ACTIVE_STATUSES and objection.linked_to is None:
         _hand_over(session, objection, now)
-    if not is_erased(objection):  # an erased filing has no address left
-        recipient = sealer().open_text(objection.email_sealed, "email")
-        mail.queue(session, objection, "status", recipient=recipient, now=now,
-                   dedup=str(status))
+    _notify(session, objection, "status", now=now, dedup=str(status))
     session.flush()
     return objection
+
+
+def settle_withdrawal_review(session: Session, objection: Objection, *, lift: bool, by: str,
+                             now: datetime | None = None) -> Objection:
+    """Staff's decision on the withdrawal of a linked filing: ``lift`` withdraws the person's
+    objection as a whole (the primary filing it was linked to, and every other active filing
+    linked to that one, each with its event and mail); otherwise the objection stays in force.
+    Either way the review is cleared, so the yearly erasure is no longer held."""
+    now = now or utcnow()
+    if not objection.withdrawal_review:
+        return objection
+    primary = objection.linked_to
+    lifted = 0
+    if lift and primary is not None:
+        others = list(session.scalars(select(Objection).where(
+            Objection.linked_to_id == primary.id, Objection.id != objection.id,
+            Objection.status.in_(list(ACTIVE_STATUSES)))))
+        for filing in [*others, primary]:
+            if _claim_withdrawal(session, filing, now):
+                filing.record("withdrawn", by=by, at=now, detail="withdrawal_review")
+                _notify(session, filing, "withdrawal", now=now, dedup="withdrawn")
+                lifted += 1
+    objection.withdrawal_review = False
+    objection.record("withdrawal_review_settled", by=by, at=now,
+                     detail="lifted" if lift else "kept")
+    audit.record(session, "objection.withdrawal_review_settled", actor=by,
+                 target=f"objection:{objection.id}",
+                 detail={"lifted": bool(lift), "filings_withdrawn": lifted}, at=now)
+    session.flush()
+    return objection
+
+
+def unlock_followup(session: Session, objection: Objection, *, by: str,
+                    now: datetime | None = None) -> int:
+    """Lift the follow-up locks someone's wrong codes put on this reference (its owner is
+    kept out, typically behind a shared connection); returns how many were locked."""
+    locked = followup.unlock(session, objection)
+    audit.record(session, "objection.followup_unlocked", actor=by,
+                 target=f"objection:{objection.id}", detail={"connections": locked}, at=now)
+    return locked
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What staff see of a proxy filing, only on its review page (each opening audited)."""
+
+    birth_name: str
+    first_names: str
+    birth_date: str
+    representative_name: str
+    email: str
+    postal_address: str
+
+
+def open_identity(session: Session, objection: Objection, *, by: str) -> Identity | None:
+    """Decrypt the identity kept for a review (None once the review is done), and record who
+    looked, in the same transaction."""
+    if objection.identity_sealed is None:
+        return None
+    data = json.loads(sealer().open_text(objection.identity_sealed, "identity"))
+    audit.record(session, "objection.identity_viewed", actor=by,
+                 target=f"objection:{objection.id}")
+    return Identity(data.get("birth_name", ""), data.get("first_names", ""),
+                    data.get("birth_date", ""), data.get("representative_name", ""),
+                    email_of(objection), letters.address_of(session, objection))
+
+
+def open_document(session: Session, objection: Objection, *, by: str
+                  ) -> tuple[bytes, str] | None:
+    """The supporting document and its type, checked again by its parser before anyone opens
+    it (documents kept before the checks were strict); the opening is audited. None when
+    there is none, or it no longer passes (it is then kept for the reviewer to refuse)."""
+    if not objection.document_path:
+        return None
+    content = documents.read(objection.document_path)
+    kind = documents.checked_type(content) if content is not None else None
+    audit.record(session, "objection.document_viewed", actor=by,
+                 target=f"objection:{objection.id}", detail={"accepted": kind is not None})
+    if content is None or kind is None:
+        return None
+    return content, kind

@@ -28,6 +28,7 @@ from wtforms import ValidationError
 
 from core.clock import utcnow
 from core.extensions import csrf, db, limiter
+from core.ratelimit import client_address
 from core.security import no_store
 from objection import documents, limits, mail, queries, references, service
 from objection.followup import FollowUpLocked, find_for_followup
@@ -182,6 +183,20 @@ def start():
     return _render_form()
 
 
+# Where paper filings go, and the telephone line (demonstration values).
+POSTAL_ADDRESS = ("Plateforme des données de santé (démonstration)\n"
+                  "Service des oppositions\nLibre réponse 00000\n75000 PARIS")
+PHONE = "0 800 00 00 00"
+
+
+@bp.route("/opposition/formulaire-papier")
+def paper_form():
+    """The form to print and post, the postal address and the telephone line: not everyone
+    can use a web form (docs/objection.md, "Assisted channel")."""
+    return render_template("objection/paper_form.html", postal_address=POSTAL_ADDRESS,
+                           phone=PHONE)
+
+
 @bp.route("/projets/<reference>/opposition")
 def start_for_project(reference: str):
     project = project_for_objection(db.session, reference)
@@ -207,7 +222,8 @@ def review():
         else None
     if upload is not None:
         # Kept as soon as it passed its own checks, so a mistake elsewhere does not lose it.
-        documents.keep_pending_document(token, form.document or b"", upload.filename or "")
+        documents.keep_pending_document(token, form.document or b"", upload.filename or "",
+                                        others=session.get("objection_tokens", []))
     if not valid:
         return _render_form(form, token)
     refused = _filing_refused(form, token)
@@ -308,7 +324,8 @@ def followup():
     if missing:  # nothing to look up: no wrong code is counted
         return _followup_page(reference, errors=missing)
     try:
-        objection = find_for_followup(db.session, reference, code)
+        objection = find_for_followup(db.session, reference, code,
+                                      address=client_address())
     except FollowUpLocked:
         db.session.commit()
         return _followup_page(reference, _("Trop d'essais avec un code incorrect. Pour "

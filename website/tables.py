@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("staff.audit", "staff.models", "registry.models", "objection.models")
+MODEL_MODULES = ("staff.audit", "staff.models", "registry.models", "objection.models",
+                 "objection.letters", "objection.followup")
 
 
 def import_models() -> None:

@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 
 from objection.identity import key_of
 
 DISTINCT_NIR_BODY = "2850375056123"  # woman, born March 1985, Paris
 CHILD_NIR_BODY = "2160575056123"     # girl, born May 2016, Paris
 
-# Whole (tiny) files of each accepted type: the form checks how a file starts AND ends.
-PDF = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-       b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
-       b"trailer\n<< /Root 1 0 R >>\n%%EOF\n")
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
+# Whole (tiny) files of each accepted type: the form parses them (objection/document_checks).
+PDF = (b"%PDF-1.3\n1 0 obj\n<< /Type /Pages /Count 1 /Kids [ 3 0 R ] >>\nendobj\n"
+       b"2 0 obj\n<< /Type /Catalog /Pages 1 0 R >>\nendobj\n"
+       b"3 0 obj\n<< /Type /Page /Resources << >> /MediaBox [ 0 0 595 842 ] /Parent 1 0 R >>"
+       b"\nendobj\n")
+# a real cross-reference table (the document checks parse the file: objection/document_checks)
+_OFFSETS = [PDF.index(f"{n} 0 obj".encode()) for n in (1, 2, 3)]
+PDF += (b"xref\n0 4\n0000000000 65535 f \n"
+        + b"".join(f"{offset:010d} 00000 n \n".encode() for offset in _OFFSETS)
+        + f"trailer\n<< /Size 4 /Root 2 0 R >>\nstartxref\n{len(PDF)}\n%%EOF\n".encode())
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return (struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data)))
+
+
+# A 1×1 transparent PNG, every chunk with its CRC.
+PNG = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+       + _png_chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00"))
+       + _png_chunk(b"IEND", b""))
 
 
 def make_nir(body: str = DISTINCT_NIR_BODY) -> str:
