@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -202,6 +203,8 @@ def scalar_reader(engine: Engine, sql: str) -> Callable[[], Any]:
             opened.clear()
 
     event.listen(engine, "engine_disposed", close_all)
+    # An app dropped without disposing its engine (a test's second app): close them too.
+    weakref.finalize(read, close_all, engine)
     return read
 
 

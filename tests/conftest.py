@@ -9,6 +9,7 @@ reachable server they are skipped with a printed reason, except in CI, where the
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 import runpy
@@ -157,6 +158,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator:
     import_models()
     application = make_test_app(database_url, tmp_path / "instance")
     yield application
+    gc.collect()  # sessions nothing closed give their connections back before the pool goes
     application.extensions["database"]["engine"].dispose()
     _empty_tables(database_url)
 
