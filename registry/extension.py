@@ -1,5 +1,5 @@
 """The register as part of the site: ``init_app`` registers its pages, its open data, its
-commands and its template helpers; ``check_config`` lists what is wrong with its settings."""
+back-office (``registry.backoffice``), its commands and its template helpers; ``check_config`` lists what is wrong with its settings."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from flask import Flask
 
 from core.page_cache import page_cache
 from registry import cli, presenters, queries, responses, search, views
+from registry.backoffice import extension as backoffice
 from registry.opendata import views as opendata_views
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
+    backoffice.init_app(app)
     app.register_blueprint(opendata_views.bp)
     cli.init_app(app)
     presenters.init_app(app)

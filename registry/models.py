@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -121,6 +122,10 @@ class Project(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow,
                                                  index=True)
+    # Shown to the public: pages, search, exports, sitemap, figures. A project created in the
+    # back-office is a draft (False) until an editor publishes it; unpublishing hides it again.
+    published: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true(),
+                                            index=True)
 
     sponsor: Mapped[Organisation] = relationship(foreign_keys=[sponsor_id],
                                                  back_populates="projects")

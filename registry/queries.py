@@ -1,5 +1,9 @@
 """Reading the register: the queries pages, exports, set-up and other packages use. Nothing
 here writes. ``project_for_objection`` is the one door the objection package uses.
+
+Every public read shows published projects only (``PUBLISHED``): a draft or an unpublished
+project is on no page, in no export, feed, sitemap or figure. The back-office reads drafts
+with ``get_project(..., drafts=True)`` and ``staff_projects``.
 """
 
 from __future__ import annotations
@@ -26,14 +30,31 @@ from registry.models import (
 from registry.rules import accepts_objections
 
 
-def get_project(session: Session, reference: str) -> Project | None:
-    """The project with ``reference`` (case-insensitive), with everything its page shows."""
+PUBLISHED = Project.published.is_(True)
+
+
+def get_project(session: Session, reference: str, *, drafts: bool = False) -> Project | None:
+    """The project with ``reference`` (case-insensitive), with everything its page shows;
+    a draft or unpublished project only when ``drafts`` (the back-office)."""
     reference = parse_reference(reference)
     if reference is None:
         return None
-    return session.scalar(
-        select(Project).where(Project.reference == reference)
-        .options(*_FULL_LOAD))
+    statement = select(Project).where(Project.reference == reference).options(*_FULL_LOAD)
+    if not drafts:
+        statement = statement.where(PUBLISHED)
+    return session.scalar(statement)
+
+
+def staff_projects(session: Session, text: str = "", limit: int = 200) -> list[Project]:
+    """Projects for the back-office's list, drafts included, newest change first; ``text``
+    filters on the reference or the title."""
+    statement = (select(Project).options(selectinload(Project.sponsor))
+                 .order_by(Project.updated_at.desc(), Project.id.desc()).limit(limit))
+    if text:
+        pattern = f"%{text.strip()[:100]}%"
+        statement = statement.where(Project.reference.ilike(pattern)
+                                    | Project.title.ilike(pattern))
+    return list(session.scalars(statement))
 
 
 # What a project's page, exports and feeds show, in a few queries rather than one per project;
@@ -52,7 +73,8 @@ def projects_by_ids(session: Session, ids: list[int], full: bool = False) -> lis
     options = _FULL_LOAD if full else (selectinload(Project.sponsor),
                                         selectinload(Project.sources),
                                         selectinload(Project.results))
-    rows = session.scalars(select(Project).where(Project.id.in_(ids)).options(*options))
+    rows = session.scalars(select(Project).where(Project.id.in_(ids), PUBLISHED)
+                           .options(*options))
     by_id = {p.id: p for p in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -60,23 +82,29 @@ def projects_by_ids(session: Session, ids: list[int], full: bool = False) -> lis
 def all_projects(session: Session) -> list[Project]:
     """Every project with what the exports and feeds show (``project_ids`` and
     ``projects_by_ids`` load them in chunks instead)."""
-    return list(session.scalars(select(Project).order_by(Project.reference).options(*_FULL_LOAD)))
+    return list(session.scalars(select(Project).where(PUBLISHED).order_by(Project.reference)
+                                .options(*_FULL_LOAD)))
 
 
 def project_ids(session: Session) -> list[int]:
     """Every project's id, by reference (the exports' order without a search)."""
-    return list(session.scalars(select(Project.id).order_by(Project.reference)))
+    return list(session.scalars(select(Project.id).where(PUBLISHED)
+                                .order_by(Project.reference)))
 
 
 def sitemap_paths(session: Session) -> tuple[list[str], list[str]]:
     """The references of every project and the slugs of every organisation taking part in
     one (sponsor, controller or funder), sorted: what the sitemap lists, without loading a
     project."""
-    references = list(session.scalars(select(Project.reference).order_by(Project.reference)))
+    references = list(session.scalars(select(Project.reference).where(PUBLISHED)
+                                      .order_by(Project.reference)))
+    funded = select(project_funders.c.project_id).join(
+        Project, Project.id == project_funders.c.project_id).where(
+        project_funders.c.organisation_id == Organisation.id, PUBLISHED)
     in_a_project = (select(Project.id).where((Project.sponsor_id == Organisation.id)
-                                             | (Project.controller_id == Organisation.id))
-                    .exists()) | (select(project_funders.c.project_id).where(
-                        project_funders.c.organisation_id == Organisation.id).exists())
+                                             | (Project.controller_id == Organisation.id),
+                                             PUBLISHED)
+                    .exists()) | funded.exists()
     slugs = list(session.scalars(select(Organisation.slug).where(in_a_project)
                                  .order_by(Organisation.slug)))
     return references, slugs
@@ -113,7 +141,7 @@ def last_change(session: Session) -> datetime | None:
 
 
 def count_projects(session: Session) -> int:
-    return session.scalar(select(func.count(Project.id))) or 0
+    return session.scalar(select(func.count(Project.id)).where(PUBLISHED)) or 0
 
 
 # --------------------------------------------------------------------------- data sources
@@ -133,8 +161,10 @@ def get_source(session: Session, code: str) -> DataSource | None:
 
 def source_project_counts(session: Session) -> dict[str, int]:
     rows = session.execute(
-        select(DataSource.code, func.count(project_sources.c.project_id))
+        select(DataSource.code, func.count(Project.id))
         .join(project_sources, project_sources.c.source_id == DataSource.id, isouter=True)
+        .join(Project, (Project.id == project_sources.c.project_id) & PUBLISHED,
+              isouter=True)
         .group_by(DataSource.code)
     )
     return {code: count for code, count in rows}
@@ -155,7 +185,7 @@ def organisation_projects(session: Session,
     projects = session.scalars(
         select(Project).where((Project.sponsor_id == organisation.id)
                               | (Project.controller_id == organisation.id)
-                              | Project.id.in_(funded))
+                              | Project.id.in_(funded), PUBLISHED)
         .order_by(Project.reference.desc())
         .options(selectinload(Project.results), selectinload(Project.status_events),
                  selectinload(Project.funders)))
@@ -198,7 +228,7 @@ def project_for_objection(session: Session, reference: str,
     reference = parse_reference(reference)
     if reference is None:
         return None
-    project = session.scalar(select(Project).where(Project.reference == reference))
+    project = session.scalar(select(Project).where(Project.reference == reference, PUBLISHED))
     if project is None:
         return None
     return ProjectForObjection(

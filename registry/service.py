@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from core.clock import utcnow
 from core.database import dialect_insert
 from registry import search
+from staff import audit
 from registry.catalogue import DATA_SOURCES
 from registry.codes import OrganisationKind, ProjectStatus
 from registry.models import (
@@ -166,6 +167,14 @@ def update_organisation(session: Session, organisation: Organisation, *,
     return changed
 
 
+def record_organisation_change(session: Session, organisation: Organisation, *,
+                               by: str) -> None:
+    """The audit event of an organisation changed by staff (after ``update_organisation``)."""
+    audit.record(session, "registry.organisation_updated", actor=by,
+                 target=f"organisation:{organisation.slug}",
+                 detail={"kind": str(organisation.kind)})
+
+
 def _unique_org_slug(session: Session, name: str) -> str:
     size = column_size(Organisation, "slug") or 120
     base = slugify(name, size - 6)  # room for a "-NNNNN" suffix
@@ -193,8 +202,8 @@ def _realise(session: Session, plan: OrganisationPlan, now: datetime) -> Organis
 # --------------------------------------------------------------------------- projects
 
 def save_project(session: Session, data: dict[str, Any], *, by: str,
-                 now: datetime | None = None,
-                 today: date | None = None) -> tuple[Project, bool]:
+                 now: datetime | None = None, today: date | None = None,
+                 draft: bool = False) -> tuple[Project, bool]:
     """Create or update the project ``data["reference"]``; returns (project, changed).
 
     Every field is checked first (``registry.validation.prepare_project``); invalid data raises
@@ -206,12 +215,14 @@ def save_project(session: Session, data: dict[str, Any], *, by: str,
                                today=today or (now.date() if now is not None else None))
     if prepared.errors:
         raise InvalidProject(prepared.errors)
-    return write_project(session, prepared, by=by, now=now)
+    return write_project(session, prepared, by=by, now=now, draft=draft)
 
 
 def write_project(session: Session, prepared: PreparedProject, *, by: str,
-                  now: datetime | None = None) -> tuple[Project, bool]:
-    """Write a project prepared without errors, and its revision if anything changed."""
+                  now: datetime | None = None, draft: bool = False) -> tuple[Project, bool]:
+    """Write a project prepared without errors, and its revision if anything changed. A new
+    project is created as a draft (not published) when ``draft``; a save by staff
+    (``by="staff:<id>"``) is also an audit event."""
     if prepared.errors:
         raise InvalidProject(prepared.errors)
     now = now or utcnow()
@@ -226,6 +237,7 @@ def write_project(session: Session, prepared: PreparedProject, *, by: str,
         funders = [_realise(session, plan, now) for plan in prepared.funders]
         if project is None:
             project = Project(reference=prepared.reference, created_at=now, updated_at=now,
+                              published=not draft,
                               slug=_unique_project_slug(session, prepared.reference,
                                                         prepared.values["title"]))
             session.add(project)
@@ -248,8 +260,32 @@ def write_project(session: Session, prepared: PreparedProject, *, by: str,
         session.flush()
         _touch_register(session, now)
         _queue_reindex(session, project.id)
+        if by.startswith("staff:"):
+            audit.record(session, "registry.project_saved", actor=by,
+                         target=f"project:{project.reference}", at=now,
+                         detail={"revision": number, "fields": [] if creating else changed,
+                                 "published": project.published})
         return project, True
     return project, False
+
+
+def set_published(session: Session, project: Project, *, published: bool, by: str,
+                  now: datetime | None = None) -> bool:
+    """Publish a project, or hide it again from every public page, the search, the exports,
+    the sitemap and the figures: the register's version moves in the same transaction (cached
+    pages change at once) and the search index follows with it. Returns whether it changed;
+    an audit event says who did it."""
+    if project.published == published:
+        return False
+    now = now or utcnow()
+    project.published = published
+    session.flush()
+    _touch_register(session, now)
+    _queue_reindex(session, project.id)
+    audit.record(session, "registry.project_published" if published
+                 else "registry.project_unpublished", actor=by,
+                 target=f"project:{project.reference}", at=now)
+    return True
 
 
 def _sources(session: Session, codes: list[str]) -> list[DataSource]:
@@ -368,8 +404,11 @@ def _reindex_before_commit(session: Session) -> None:
         return  # written after the commit (``_reindex_after_commit``)
     session.flush()
     ids = sorted(session.info.pop(_PENDING_KEY, set()))
-    search.index_in_transaction(app, session.connection(),
-                                list(iter_search_documents(session, ids)))
+    documents = list(iter_search_documents(session, ids))
+    search.index_in_transaction(app, session.connection(), documents)
+    hidden = set(ids) - {document["id"] for document in documents}  # drafts, unpublished
+    if hidden:
+        search.remove_in_transaction(app, session.connection(), hidden)
 
 
 def _reindex_after_commit(session: Session) -> None:
@@ -381,4 +420,8 @@ def _reindex_after_commit(session: Session) -> None:
     bind = session.get_bind()
     with Session(bind=bind) as reader:
         documents = list(iter_search_documents(reader, ids))
-    search.index_projects(current_app._get_current_object(), documents)  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    search.index_projects(app, documents)
+    hidden = set(ids) - {document["id"] for document in documents}  # drafts, unpublished
+    if hidden:
+        search.remove_projects(app, hidden)

@@ -66,7 +66,7 @@ def _facts_query():
                   func.cast(Project.authorised_on, String), Project.uses_ai,
                   func.cast(Project.themes, String),
                   func.cast(Project.processing_ended_on, String), had_data,
-                  func.cast(first_published, String))
+                  func.cast(first_published, String)).where(Project.published.is_(True))
 
 
 _QUOTED = re.compile(r'"([^"\\]+)"')  # a theme code in the JSON list: plain ASCII, no escapes
@@ -204,13 +204,15 @@ def statistics(session: Session, today: date | None = None) -> dict[str, list[tu
 
 def key_figures(session: Session) -> list[dict] | None:
     """The register's headline figures for the home page, or None while it is empty."""
-    projects = session.scalar(select(func.count(Project.id))) or 0
+    published = Project.published.is_(True)
+    projects = session.scalar(select(func.count(Project.id)).where(published)) or 0
     if not projects:
         return None
     with_results = session.scalar(
-        select(func.count(func.distinct(Result.project_id)))) or 0
+        select(func.count(func.distinct(Result.project_id)))
+        .join(Project, Project.id == Result.project_id).where(published)) or 0
     organisations = session.scalar(
-        select(func.count(func.distinct(Project.sponsor_id)))) or 0
+        select(func.count(func.distinct(Project.sponsor_id))).where(published)) or 0
     sources = session.scalar(select(func.count(DataSource.id))) or 0
     return [
         {"value": projects, "label": _l("projets autorisés ou à l'étude")},

@@ -57,7 +57,8 @@ from registry.search.whoosh import WhooshBackend
 __all__ = ["BACKENDS", "DOCUMENT_FIELDS", "FACETS", "FILTERS", "MAX_TERMS", "MAX_TEXT",
            "SearchBackend", "SearchQuery", "SearchResult", "TransactionalBackend",
            "check_config", "get_search_backend", "index_in_transaction", "index_problem",
-           "index_projects", "index_version", "rebuild", "stamp", "writes_in_transaction"]
+           "index_projects", "index_version", "rebuild", "remove_in_transaction",
+           "remove_projects", "stamp", "writes_in_transaction"]
 log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- backends
@@ -150,6 +151,20 @@ def index_in_transaction(app: Flask, connection: Connection, documents: Iterable
     if not backend.transactional:
         raise RuntimeError(f"{type(backend).__name__} does not write in a transaction")
     cast(TransactionalBackend, backend).index_in(connection, documents)
+
+
+def remove_in_transaction(app: Flask, connection: Connection, ids: Iterable[int]) -> None:
+    """Remove projects (unpublished) through ``connection``, in the save's transaction."""
+    cast(TransactionalBackend, get_search_backend(app)).remove_in(connection, ids)
+
+
+def remove_projects(app: Flask, ids: Iterable[int]) -> None:
+    """Remove projects (unpublished) from the index; a failure is logged (``flask registry
+    reindex`` repairs the index, and pages hide unpublished projects whatever it holds)."""
+    try:
+        get_search_backend(app).remove(ids)
+    except Exception:
+        log.exception("search index removal failed; run `flask registry reindex`")
 
 
 def index_projects(app: Flask, documents: Iterable[dict]) -> None:

@@ -40,10 +40,12 @@ def search_document(project: Project) -> dict[str, Any]:
 
 def iter_search_documents(session: Session, ids: list[int] | None = None
                           ) -> Iterator[dict[str, Any]]:
-    """Every project's search document (or only ``ids``), streaming in batches."""
+    """Every published project's search document (or only those among ``ids``), streaming
+    in batches. A draft or unpublished project has none: it is not in the index."""
     statement = select(Project).options(selectinload(Project.sponsor),
                                         selectinload(Project.sources),
                                         selectinload(Project.results)).order_by(Project.id)
+    statement = statement.where(Project.published.is_(True))
     if ids is not None:
         statement = statement.where(Project.id.in_(ids))
     for project in session.scalars(statement):
@@ -54,4 +56,5 @@ def search_stamps(session: Session) -> dict[int, int]:
     """Project id → ``registry.search.stamp`` of its current version: what a complete,
     up-to-date index holds (``registry.search.index_problem`` compares the two)."""
     return {project_id: stamp(updated_at) for project_id, updated_at
-            in session.execute(select(Project.id, Project.updated_at))}
+            in session.execute(select(Project.id, Project.updated_at)
+                               .where(Project.published.is_(True)))}

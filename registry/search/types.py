@@ -107,3 +107,7 @@ class TransactionalBackend(SearchBackend, Protocol):
         """Add or replace ``documents`` through ``connection``, in its transaction (the
         save's): nothing is committed here."""
         ...
+
+    def remove_in(self, connection: Connection, ids: Iterable[int]) -> None:
+        """Remove projects through ``connection``, in its transaction (an unpublishing)."""
+        ...

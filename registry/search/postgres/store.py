@@ -119,13 +119,17 @@ class PostgresStore:
             return self.index_in(connection, docs)
 
     def remove(self, ids: Iterable[int]) -> None:
+        with self.engine.begin() as connection:
+            self.remove_in(connection, ids)
+
+    def remove_in(self, connection: Connection, ids: Iterable[int]) -> None:
+        """Remove projects in the transaction of ``connection`` (an unpublishing)."""
         keys = sorted({int(i) for i in ids})
         if not keys:
             return
-        with self.engine.begin() as connection:
-            connection.execute(schema.documents.delete().where(
-                schema.documents.c.project_id.in_(keys)))
-            self._mark(connection)
+        connection.execute(schema.documents.delete().where(
+            schema.documents.c.project_id.in_(keys)))
+        self._mark(connection)
 
     def rebuild(self, documents: Iterable[dict],
                 progress: Callable[[int], None] | None = None) -> int:
