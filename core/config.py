@@ -69,6 +69,11 @@ class BaseConfig:
     MAIL_PASSWORD = ""
     MAIL_SENDER = "Plateforme des données de santé <ne-pas-repondre@exemple.fr>"
     MAIL_TIMEOUT = 10
+    # Exclusion lists: the Ed25519 key that signs them (base64 of its 32-byte seed) and the
+    # X25519 public key the NIR is sealed to at filing, for a pseudonym key rotation
+    # (objection.exclusions; production checks both through objection's check_config).
+    EXCLUSION_SIGNING_KEY = f"{DEV_ONLY_MARKER}-exclusion-signing-key"
+    NIR_ESCROW_PUBLIC_KEY = f"{DEV_ONLY_MARKER}-nir-escrow-key"
 
 
 class DevelopmentConfig(BaseConfig):
@@ -92,6 +97,8 @@ class ProductionConfig(BaseConfig):
     PREFERRED_URL_SCHEME = "https"
     SECRET_KEY = ""
     PSEUDONYM_KEYS = ""
+    EXCLUSION_SIGNING_KEY = ""
+    NIR_ESCROW_PUBLIC_KEY = ""
 
 
 PROFILES: dict[str, type[BaseConfig]] = {
@@ -124,6 +131,8 @@ ENVIRONMENT_VARIABLES: dict[str, type] = {
     "MAIL_PASSWORD": str,
     "MAIL_SENDER": str,
     "MAIL_TIMEOUT": int,
+    "EXCLUSION_SIGNING_KEY": str,
+    "NIR_ESCROW_PUBLIC_KEY": str,
     "MAX_CONTENT_LENGTH": int,
 }
 

@@ -118,6 +118,12 @@ class Objection(Base):
     # Follow-up look-ups: lock-out after repeated wrong codes.
     failed_lookups: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The NIR sealed to the offline escrow key (X25519, ``objection.exclusions.escrow``): the
+    # server cannot open it; a key rotation run holding the private key re-pseudonymises.
+    nir_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The first exclusion export whose state covers this filing (``objection.exclusions``):
+    # set when it is exported, moves it to ``sent_to_platform`` and ``applied``.
+    exclusion_sequence: Mapped[int | None] = mapped_column(Integer, index=True)
 
     events: Mapped[list[ObjectionEvent]] = relationship(
         back_populates="objection", order_by="ObjectionEvent.id", cascade="all, delete-orphan")
@@ -139,6 +145,12 @@ Index("uq_objections_one_active_per_scope", Objection.pseudonym, Objection.scope
       func.coalesce(Objection.project_reference, ""), unique=True,
       sqlite_where=text(ONE_ACTIVE_PER_SCOPE_WHERE),
       postgresql_where=text(ONE_ACTIVE_PER_SCOPE_WHERE))
+
+
+# Filings in force that no export covers yet: the freshness check reads the oldest one.
+AWAITING_EXPORT_WHERE = ("exclusion_sequence IS NULL AND status IN ('received', 'verified')")
+Index("ix_objections_awaiting_export", Objection.status_changed_at,
+      sqlite_where=text(AWAITING_EXPORT_WHERE), postgresql_where=text(AWAITING_EXPORT_WHERE))
 
 
 class ObjectionEvent(Base):

@@ -106,6 +106,7 @@ def _erase(session: Session, objection: Objection, now: datetime) -> None:
     purge_identity(objection)
     objection.pseudonym, objection.pseudonym_key_id = ERASED, ""
     objection.email_sealed = b""
+    objection.nir_sealed = None  # sealed to the escrow key: no rotation needs it any more
     objection.submission_hash = secrets.token_hex(32)  # derived from the pseudonym
     # No code opens it any more (a random one, forgotten at once).
     objection.followup_hash = hash_code(secrets.token_urlsafe(24))

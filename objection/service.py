@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from core.clock import add_months, local_date, utcnow
 from core.database import dialect_insert
 from objection import documents, followup, letters, mail, statistics
+from objection.exclusions import escrow
 from objection.identity import Nir, age_band
 from objection.keys import sealer
 from objection.models import ACTIVE_STATUSES, Filer, Objection, ObjectionStatus, Scope
@@ -79,6 +80,8 @@ def file_objection(session: Session, data: FilingInput, *, form_token: str,
         # the UTC date is still today (GDPR 12(3): an answer within one month of receipt).
         answer_due_on=add_months(today, 1),
         email_sealed=the_sealer.seal_text(data.email, "email") if data.email else b"",
+        # Sealed to the offline escrow key: only a key rotation run can open it.
+        nir_sealed=escrow.seal(data.nir.value),
         month_filed=f"{today:%Y-%m}", age_band=age_band(data.birth_date, today), sex=data.sex,
     )
     if needs_review:

@@ -145,10 +145,12 @@ def unchanged(etag: str, changed: datetime | None, max_age: int = MAX_AGE) -> Re
 
 
 def cached(template: str, context: Callable[[], dict[str, Any]], *parts: object,
-           daily: bool = False, catalogue: bool = False) -> Response:
+           daily: bool = False, catalogue: bool = False,
+           versions: Mapping[str, object] | None = None) -> Response:
     """Render ``template`` with ``context()`` unless the client's copy is current (ETag /
-    Last-Modified): the validators come first, so a 304 loads nothing."""
-    etag, changed = validators(*parts, daily=daily, catalogue=catalogue)
+    Last-Modified): the validators come first, so a 304 loads nothing. ``versions``: what
+    else the page shows (see ``validators``)."""
+    etag, changed = validators(*parts, daily=daily, catalogue=catalogue, versions=versions)
     response = unchanged(etag, changed)
     if response is not None:
         return response

@@ -13,7 +13,7 @@ from core.clock import local_today
 from core.errors import render_error, wants_json
 from core.extensions import db
 from core.http_cache import with_validators
-from registry import presenters, queries, rules, search, statistics
+from registry import presenters, queries, rules, search, sections, statistics
 from registry.codes import HEALTH_CONDITIONS, THEMES, ProjectStatus, parse_reference
 from registry.listing import FACET_PARAMS, MAX_QUERY_LENGTH, ListingParams
 from registry.models import Project
@@ -125,9 +125,11 @@ def project_detail(reference: str):
             objections_closed_since=rules.objections_closed_since(project, today),
             statuses=list(ProjectStatus), themes=THEMES,
             json_ld=json.dumps(_json_ld(project, current_app.config["SITE_URL"]),
-                               ensure_ascii=False).replace("</", "<\\/"))
+                               ensure_ascii=False).replace("</", "<\\/"),
+            project_sections=sections.rendered(project))
 
-    return cached("registry/detail.html", context, daily=True)
+    # Sections other packages add (registry.sections) follow their own versions too.
+    return cached("registry/detail.html", context, daily=True, versions=sections.versions())
 
 
 @bp.route("/projets/<reference>/versions")

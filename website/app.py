@@ -16,7 +16,9 @@ from core import errors, i18n, logs, migrations, page_cache, security
 from core.config import PROJECT_ROOT, build_config
 from core.extensions import babel, csrf, db, limiter
 from objection import extension as objection
+from objection.exclusions import pages as exclusion_pages
 from registry import extension as registry
+from registry import sections
 from staff import extension as staff
 from website import cli as website_cli
 from website import views
@@ -62,6 +64,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     for domain in DOMAINS:
         domain.init_app(app)
+    # The register's project page shows the extractions the platform made for the project
+    # (objections' proof of application), through the register's section hook.
+    sections.add_project_section(app, sections.ProjectSection(
+        render=lambda project: exclusion_pages.project_section(project.reference,
+                                                               project.objections_applied),
+        versions=exclusion_pages.section_versions))
     page_cache.page_cache(app).add_source("site", lambda: views.site_version(app)[0])
     migrations.init_app(app)
     website_cli.init_app(app)

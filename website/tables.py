@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 
 MODEL_MODULES = ("staff.audit", "staff.models", "registry.models", "objection.models",
-                 "objection.letters", "objection.followup")
+                 "objection.letters", "objection.followup", "objection.exclusions.models")
 
 
 def import_models() -> None:

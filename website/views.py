@@ -22,12 +22,13 @@ from flask import (
 )
 from flask_babel import get_locale, gettext
 
-from core.clock import local_today
+from core.clock import local_today, utcnow
 from core.database import schema_problem
 from core.extensions import db
 from core.http_cache import make_etag, with_validators
 from core.i18n import current_lang
 from objection import statistics as objection_statistics
+from objection.exclusions import freshness as exclusion_freshness
 from registry import queries
 from registry import statistics as register_statistics
 from registry.codes import THEMES, OrganisationKind, ProjectStatus
@@ -229,4 +230,10 @@ def healthz():
     if problem:
         current_app.logger.error("health check failed: database %s", problem)
         return jsonify(status="error", database=problem), 503
-    return jsonify(status="ok", database="ok")
+    # The exclusion lists' freshness (every filing in force in a list within 24 hours): shown
+    # and warned about, never a 503 (the site itself is healthy; monitoring alerts on "late").
+    exclusions = exclusion_freshness.freshness(db.session, utcnow())
+    if exclusions.late:
+        current_app.logger.warning("exclusion lists late: oldest filing waiting %s s",
+                                   int(exclusions.age.total_seconds()))
+    return jsonify(status="ok", database="ok", exclusions=exclusions.as_json())

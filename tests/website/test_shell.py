@@ -18,6 +18,8 @@ PROD_ENV = {
     "PSEUDONYM_KEYS": "k1:" + "y" * 43,
     "IDENTITY_ENCRYPTION_KEYS": "e1:" + "z" * 43,
     "MAIL_SERVER": "smtp.exemple.fr",
+    "EXCLUSION_SIGNING_KEY": "s" * 43,  # base64 of 32 bytes
+    "NIR_ESCROW_PUBLIC_KEY": "n" * 43,
 }
 
 
@@ -35,7 +37,8 @@ def test_development_defaults_work_with_no_environment():
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "PSEUDONYM_KEYS",
-                                     "IDENTITY_ENCRYPTION_KEYS", "MAIL_SERVER"])
+                                     "IDENTITY_ENCRYPTION_KEYS", "MAIL_SERVER",
+                                     "EXCLUSION_SIGNING_KEY", "NIR_ESCROW_PUBLIC_KEY"])
 def test_production_refuses_to_start_without_a_setting_it_needs(missing):
     """No silent fallback: no identity key derived from SECRET_KEY, no mail written to disk."""
     environ = {k: v for k, v in PROD_ENV.items() if k != missing}
@@ -200,7 +203,8 @@ def test_500_hides_the_stack_trace(app, caplog):
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json["status"] == response.json["database"] == "ok"
+    assert response.json["exclusions"]["status"] == "ok"  # objection/exclusions/freshness.py
 
 
 def test_healthz_reports_an_unreachable_database(database_url, tmp_path):
