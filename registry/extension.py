@@ -1,5 +1,6 @@
 """The register as part of the site: ``init_app`` registers its pages, its open data, its
-back-office (``registry.backoffice``), its commands and its template helpers; ``check_config`` lists what is wrong with its settings."""
+back-office (``registry.backoffice``), its commands and its template helpers;
+``check_config`` lists what is wrong with its settings."""
 
 from __future__ import annotations
 

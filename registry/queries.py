@@ -29,7 +29,6 @@ from registry.models import (
 )
 from registry.rules import accepts_objections
 
-
 PUBLISHED = Project.published.is_(True)
 
 

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from core.clock import utcnow
 from core.database import dialect_insert
 from registry import search
-from staff import audit
 from registry.catalogue import DATA_SOURCES
 from registry.codes import OrganisationKind, ProjectStatus
 from registry.models import (
@@ -45,6 +44,7 @@ from registry.preparation import (
 from registry.revisions import changed_fields, snapshot
 from registry.search.documents import iter_search_documents
 from registry.validation import InvalidProject, RegistryError, column_size, normalise_name
+from staff import audit
 
 
 def slugify(text: str, max_length: int = 120) -> str:

@@ -9,11 +9,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
-from staff import admin, auth, cli, views  # noqa: F401 -- admin adds its routes to views.bp
+from staff import admin, auth, cli, dashboard, views  # noqa: F401 -- routes on views.bp
+from staff.models import Role
 
 
 def init_app(app: Flask) -> None:
+    views.add_home_link("staff.dashboard", _l("Tableau de bord"), ())
+    views.add_home_link("staff.accounts_list", _l("Comptes du personnel"), (Role.ADMIN,))
+    views.add_home_link("staff.journal", _l("Journal d'audit"), (Role.ADMIN,))
     app.register_blueprint(views.bp)
     auth.init_app(app)
     cli.init_app(app)
