@@ -93,7 +93,8 @@ def test_every_page_type_reflows_at_320_px(live_server, small_page, axe, path):
 def test_the_objection_journey_reflows_at_320_px(live_server, small_page, axe):
     page = small_page
     page.goto(live_server + "/opposition")
-    page.get_by_role("button", name="Relire ma demande").click()
+    with page.expect_navigation():  # wait for the next page, not a half-loaded one
+        page.get_by_role("button", name="Relire ma demande").click()
     expect(page.locator(".error-summary")).to_be_visible()
     _reflows(page, axe)  # the form with its errors
     page.get_by_label("Pour moi-même").check()
@@ -107,19 +108,24 @@ def test_the_objection_journey_reflows_at_320_px(live_server, small_page, axe):
     page.get_by_label("Femme").check()
     page.get_by_label("Votre adresse électronique").fill("alice@exemple.fr")
     page.get_by_label("Je certifie").check()
-    page.get_by_role("button", name="Relire ma demande").click()
+    with page.expect_navigation():  # wait for the next page, not a half-loaded one
+        page.get_by_role("button", name="Relire ma demande").click()
     expect(page.get_by_role("button", name="Confirmer et envoyer ma demande")).to_be_visible()
     _reflows(page, axe)  # the review
-    page.get_by_role("button", name="Confirmer et envoyer ma demande").click()
+    with page.expect_navigation():  # wait for the next page, not a half-loaded one
+        page.get_by_role("button", name="Confirmer et envoyer ma demande").click()
     reference = page.locator(".big-reference strong").first.inner_text()
     code = page.locator(".big-reference strong").nth(1).inner_text()
     _reflows(page, axe)  # the receipt
-    page.get_by_role("link", name="Suivre ma demande").click()
+    with page.expect_navigation():  # wait for the next page, not a half-loaded one
+        page.get_by_role("link", name="Suivre ma demande").click()
     page.get_by_label("Référence").fill(reference)
     page.get_by_label("Code de suivi").fill(code)
-    page.get_by_role("button", name="Voir ma demande").click()
+    with page.expect_navigation():  # wait for the next page, not a half-loaded one
+        page.get_by_role("button", name="Voir ma demande").click()
     _reflows(page, axe)  # the status
-    page.get_by_role("button", name="Retirer mon opposition").click()
+    with page.expect_navigation():  # wait for the next page, not a half-loaded one
+        page.get_by_role("button", name="Retirer mon opposition").click()
     _reflows(page, axe)  # the confirmation
 
 
