@@ -141,9 +141,9 @@ def _export_table() -> Table:
          "full export s", "ratio to COPY", "peak MB", "target"])
     table.notes.append(
         "full export: the signed file (header, sorted lines, signature) written from "
-        "exclusion_entries with COPY (SELECT line … ORDER BY scope, pseudonym) TO STDOUT, "
-        "the lines built by PostgreSQL; peak MB is the whole process (Python, the "
-        "application, its buffers).")
+        "exclusion_entries with COPY (… ORDER BY scope, pseudonym) TO STDOUT, the lines "
+        "written by PostgreSQL in the order of the current lines' index; peak MB is the "
+        "whole process (Python, the application, its buffers).")
     table.notes.append(
         "first export: the published set built in the database from the objections "
         "(INSERT … SELECT … GROUP BY), then spooled, hashed, signed and written.")
@@ -218,8 +218,9 @@ def _cohort_row(url: str, work: Path, project: str) -> Table:
     table.rows.append([f"{len(cohort):,}", f"{bare:.3f}", f"{checked:.2f}",
                        f"{checked / bare:.0f}×", f"{removed:,} (expected {len(found):,})"])
     table.notes.append("The NHS's service takes about 40 minutes a batch; the target here is "
-                       "seconds, in bounded memory (chunks of 5,000 looked up in the current "
-                       "lines' unique index, the answer spooled to disk).")
+                       "seconds, in bounded memory: the cohort, read from the request in "
+                       "chunks, is copied into a temporary table (COPY FROM STDIN) and matched "
+                       "against the set in one semi-join, the answer spooled to disk.")
     return table
 
 
