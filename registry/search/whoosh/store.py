@@ -48,6 +48,14 @@ class IndexStore:
 
     # -- storage
     def _has_index(self) -> bool:
+        """Whether ``current`` holds an index. Whoosh lists its table of contents, then opens
+        the newest: a writer in another process may commit a newer one and delete that file in
+        between (FileNotFoundError), so the check is made again."""
+        for _attempt in range(5):
+            try:
+                return self.current.exists() and whoosh_index.exists_in(str(self.current))
+            except FileNotFoundError:
+                time.sleep(0.01)
         return self.current.exists() and whoosh_index.exists_in(str(self.current))
 
     def exists(self) -> bool:
@@ -130,6 +138,12 @@ class IndexStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _open(self):
+        """The index in ``current`` (again after a FileNotFoundError: see ``_has_index``)."""
+        for _attempt in range(5):
+            try:
+                return whoosh_index.open_dir(str(self.current))
+            except FileNotFoundError:
+                time.sleep(0.01)
         return whoosh_index.open_dir(str(self.current))
 
     @staticmethod
