@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: lock run setup install db demo translations translations-compile index test test-sqlite test-postgres lint bench browsers clean
+.PHONY: lock run setup install db demo translations translations-compile index test lint bench browsers clean
 
 run: setup ## Set everything up and serve the site on http://$(HOST):$(PORT) (or GUNICORN_BIND)
 	GUNICORN_BIND="$${GUNICORN_BIND:-$(HOST):$(PORT)}" $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
@@ -40,12 +40,8 @@ translations-compile: install
 lint: install
 	$(BIN)/ruff check .
 
-test: install translations-compile lint ## Run the whole suite (SQLite, then PostgreSQL if TEST_DATABASE_URL is set)
-	$(BIN)/python -m pytest
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== Same suite on PostgreSQL ($$TEST_DATABASE_URL) =="; \
-		TEST_DB_BACKEND=postgresql $(BIN)/python -m pytest -m "not browser and not load"; \
-	else echo "TEST_DATABASE_URL not set: PostgreSQL pass NOT run"; fi
+test: install translations-compile lint ## Run the whole suite (SQLite; PostgreSQL beside it if TEST_DATABASE_URL is set; then browser and load tests)
+	bash tests/passes.sh
 
 BENCH_DATABASE ?= hdh_bench
 

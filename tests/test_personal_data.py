@@ -21,6 +21,7 @@ IDENTITY = {"nir": "2 85 03 75 056 123 17", "birth_name": "Zorglubienne",
             "birth_day": "14", "birth_month": "3", "birth_year": "1985", "email": "p@exemple.fr"}
 
 
+@pytest.mark.watch
 def test_nothing_personal_in_clear_after_the_whole_run(tmp_path_factory):
     if not WATCH.values:
         message = "no identity was submitted in this run: run the objection tests with it"
