@@ -110,8 +110,11 @@ def requests_per_second(url: str, seconds: float = 2.0, connections: int = 32,
                         threads: int = 2) -> float:
     """``wrk -t2 -c32`` for ``seconds``: requests per second (non-2xx/3xx answers fail)."""
     result = subprocess.run(
-        [load_generator(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", url],
-        capture_output=True, text=True, check=True)
+        [load_generator(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", url],
+        capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"wrk failed on {url} (exit {result.returncode}):\n"
+                           f"{result.stdout}{result.stderr}")
     if "Non-2xx or 3xx responses" in result.stdout:
         raise RuntimeError(f"errors while loading {url}:\n{result.stdout}")
     for line in result.stdout.splitlines():
