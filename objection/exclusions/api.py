@@ -67,6 +67,11 @@ def platform_call(endpoint: str) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Response:
             if current_app.config.get("APP_ENV") == "production" and not request.is_secure:
+                # Refused before the token is even read: it crossed the network in clear and
+                # the audit says so, for the platform's operators to replace it.
+                audit.record(db.session, "platform.refused", actor="platform:unknown",
+                             detail={"reason": "not_https", "endpoint": endpoint})
+                db.session.commit()
                 return _error(403, "Cette API n'est servie qu'en HTTPS.")
             found = tokens.authenticate(db.session, request.headers.get("Authorization"))
             db.session.commit()  # the read ends here: the next transaction writes first

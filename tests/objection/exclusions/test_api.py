@@ -69,6 +69,20 @@ def test_a_call_without_a_valid_token_gets_401_and_is_audited(app, client, heade
                                            {"reason": reason, "endpoint": "exclusions.next"})
 
 
+def test_in_production_the_api_answers_only_over_https(app, client, secret):
+    app.config["APP_ENV"] = "production"
+    response = client.get(f"{API}/exclusions?after=0", headers=bearer(secret))
+    assert response.status_code == 403
+    assert response.get_json()["error"]["message"] == "Cette API n'est servie qu'en HTTPS."
+    [event] = _events(app, "platform.refused")
+    assert event.detail == {"reason": "not_https", "endpoint": "exclusions.next"}
+    assert not _events(app, "exclusions.nothing_new"), "nothing was served"
+    secure = client.get(f"{API}/exclusions?after=0", headers=bearer(secret),
+                        base_url="https://localhost")
+    assert secure.status_code == 204
+    assert len(_events(app, "exclusions.nothing_new")) == 1
+
+
 def test_a_revoked_token_gets_401_and_the_refusal_names_it(app, client, runner, secret):
     assert client.get(f"{API}/exclusions?after=0", headers=bearer(secret)).status_code == 204
     actor = _actor(app)
