@@ -147,6 +147,12 @@ def public_key(app: Flask | None = None) -> X25519PublicKey:
     return cached
 
 
+def key_fingerprint(app: Flask | None = None) -> str:
+    """The escrow key's id, as written in front of each sealed NIR (hex): which private key a
+    rotation run needs."""
+    return _key_id(_raw_public(public_key(app))).hex()
+
+
 def seal(nir: str) -> bytes:
     """The normalised NIR sealed to the configured escrow key (the server cannot open it)."""
     return seal_to(public_key(), nir)

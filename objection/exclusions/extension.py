@@ -1,6 +1,6 @@
-"""The exclusion feed as part of the site: the platform's API, the commands, the SQLite
-functions its statements use, the proof shown on pages; ``check_config`` for production (the
-signing key, the escrow key, pseudonym key ids that fit in a header)."""
+"""The exclusion feed as part of the site: the platform's API, its back-office page, the
+commands, the SQLite functions its statements use, the proof shown on pages; ``check_config``
+for production (the signing key, the escrow key, pseudonym key ids that fit in a header)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from core.config import DEV_ONLY_MARKER
-from objection.exclusions import api, cli, dialect, escrow, pages, signing
+from objection.exclusions import api, backoffice, cli, dialect, escrow, pages, signing
 from objection.exclusions.verifier import KEY_ID, NIR_SHAPE
 
 
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     cli.init_app(app)
     pages.init_app(app)
+    backoffice.init_app(app)
 
 
 def _key_ids(config: Mapping[str, Any]) -> list[str]:
