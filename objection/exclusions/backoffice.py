@@ -1,7 +1,8 @@
 """The platform's access, for administrators, under ``/gestion/plateforme``: the API tokens
 (create one, shown once; revoke one at once), the keys in use (fingerprints and key ids only,
-never a secret) and how fresh the exclusion lists are. The same as ``flask platform token …``
-for staff who have no shell; every change is an audit event (``tokens``)."""
+never a secret) and how fresh the exclusion lists are (also on every member's dashboard).
+The same as ``flask platform token …`` for staff who have no shell; every change is an audit
+event (``tokens``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -29,6 +31,7 @@ from core.extensions import db
 from objection import keys
 from objection.exclusions import escrow, freshness, signing, tokens
 from staff import auth
+from staff.dashboard import add_dashboard_section
 from staff.forms import ConfirmForm
 from staff.models import Role
 from staff.views import add_home_link
@@ -102,7 +105,16 @@ def token_revoke(token_id: int) -> Response:
     return redirect(url_for(".platform", revoque=token.id), code=303)
 
 
+def render_dashboard_section() -> Markup:
+    """The lists' freshness on the dashboard: every member of staff sees a stuck export."""
+    # an autoescaped template, rendered: safe to insert as it is
+    return Markup(render_template(  # noqa: S704
+        "exclusions_backoffice/_dashboard.html",
+        freshness=freshness.freshness(db.session, utcnow())))
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    add_dashboard_section(render_dashboard_section)
     add_home_link("exclusions_backoffice.platform", _l("Plateforme : jetons d'accès et clés"),
                   (Role.ADMIN,))

@@ -5,6 +5,7 @@ public identifiers only; the exclusion lists' freshness; errors in French, the f
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -28,6 +29,11 @@ def _administrator(app):
 def _create(admin, name: str):
     token = csrf_token_from(admin.get(PAGE).data)
     return admin.post(f"{PAGE}jetons", data={"csrf_token": token, "name": name})
+
+
+def _text(response) -> str:
+    """The page's text with plain spaces (Babel puts no-break spaces in "3 heures")."""
+    return response.get_data(as_text=True).replace("\xa0", " ")
 
 
 def _actions(app, prefix: str) -> list[AuditEvent]:
@@ -134,3 +140,22 @@ def test_only_administrators_reach_the_page(app):
         staff = make_staff(app, role, email=f"{role}@sante.gouv.example")
         other = signed_in(app, app.test_client(), staff)
         assert other.get(PAGE).status_code == 403, role
+
+
+def test_every_member_of_staff_sees_on_the_dashboard_a_filing_waiting_too_long(app, client,
+                                                                                clock):
+    filed_at = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
+    clock.at(filed_at)
+    staff = make_staff(app, "reviewer", email="instructeur@sante.gouv.example")
+    reviewer = signed_in(app, app.test_client(), staff)
+    dashboard = "/gestion/tableau-de-bord"
+    assert "aucune : tout est transmis" in reviewer.get(dashboard).get_data(as_text=True)
+    file_through_ui(client)
+    clock.at(filed_at + timedelta(hours=3))  # (a new session: the first one went idle)
+    html = _text(signed_in(app, app.test_client(), staff).get(dashboard))
+    assert "en attente depuis 3 heures" in html
+    assert "Plus de 24 heures" not in html
+    clock.at(filed_at + timedelta(hours=25))
+    html = _text(signed_in(app, app.test_client(), staff).get(dashboard))
+    assert "en attente depuis 25 heures" in html
+    assert "Plus de 24 heures : vérifiez l'export" in html
