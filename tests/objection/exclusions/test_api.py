@@ -335,3 +335,30 @@ def test_odd_requests_get_an_answer_never_a_500(app, client, secret, path):
     response = method(f"{API}{path}", headers=bearer(secret), data=b"\xff\xfe",
                       content_type="application/json")
     assert 400 <= response.status_code < 500, (path, response.status_code)
+
+
+def test_the_full_list_is_served_signed_and_carries_the_audit_chains_head(app, client, secret,
+                                                                           tmp_path):
+    with app.app_context():
+        for person in (1, 2, 3):
+            file(person)
+        db.session.commit()
+    response = client.get(f"{API}/exclusions/full", headers=bearer(secret))
+    assert response.status_code == 200
+    assert response.headers["Exclusion-Kind"] == "full"
+    text = response.get_data(as_text=True)
+    header_lines, _, body = text.partition("\n\n")
+    header = verifier.parse_header([*header_lines.splitlines(), ""])
+    assert header.kind == "full" and header.lines == 3 == len(body.splitlines())
+    # The header's audit head is the chain's head when the list was made: the row that
+    # records this very list, with its hash. The platform keeps it as an outside copy.
+    with app.app_context():
+        row = db.session.get(AuditEvent, header.audit_last_id)
+        assert (row.action, row.target) == ("exclusions.generated",
+                                            f"exclusions:{header.sequence}")
+        assert header.audit_last_hash == verifier.to_modhex(row.hash)
+    path = tmp_path / f"exclusions-{header.sequence:08d}-full.txt"
+    path.write_bytes(response.data)
+    path.with_name(path.name + ".sig").write_text(response.headers["Exclusion-Signature"])
+    with app.app_context():
+        verifier.check_chain([path], signing.public_key())
