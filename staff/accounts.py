@@ -355,8 +355,11 @@ def verify_code_for(session: Session, user: StaffUser, code: str, *,
     return _take_step(session, user, code, now or utcnow())
 
 
-def temporary_password() -> str:
+def temporary_password(*, email: str = "", name: str = "") -> str:
     """A password drawn by the server (about 100 bits), for an administrator to hand over;
-    the person must change it at their next sign-in."""
-    words = [secrets.token_urlsafe(6) for _ in range(3)]
-    return "-".join(words)
+    the person must change it at their next sign-in. A draw the rules would refuse (one
+    holding the person's name, say) is drawn again rather than failing."""
+    while True:
+        drawn = "-".join(secrets.token_urlsafe(6) for _ in range(3))
+        if passwords.problem(drawn, email=email, name=name) is None:
+            return drawn

@@ -109,7 +109,7 @@ def account_password(user_id: int):
     user = _account(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    temporary = accounts.temporary_password()
+    temporary = accounts.temporary_password(email=user.email, name=user.name)
     accounts.change_password(db.session, user, new_password=temporary, by=auth.actor())
     db.session.commit()
     return render_template("staff/temporary_password.html", user=user, password=temporary)

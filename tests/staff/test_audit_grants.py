@@ -22,10 +22,10 @@ def _as_owner(url: str, statements: str) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
-            exists = connection.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :role"),
-                                       {"role": ROLE})
-            if not exists:
-                connection.exec_driver_sql(f"CREATE ROLE {ROLE} LOGIN")
+            # (roles belong to the server: the other pass may be making it at the same time)
+            connection.exec_driver_sql(
+                f"DO $$ BEGIN CREATE ROLE {ROLE} LOGIN; "
+                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
             connection.exec_driver_sql(statements)
     finally:
         engine.dispose()
