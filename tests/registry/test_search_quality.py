@@ -97,6 +97,35 @@ def test_a_lay_name_finds_the_medical_one(demo, demo_documents):
     assert demo.search(SearchQuery(text="crise cardiaque")).suggestion is None  # not "prise"
 
 
+def test_bpco_finds_what_its_words_find(demo, demo_documents):
+    """The BPCO group works like the others. The demo never names the disease, so four
+    projects are added for the test (and removed after it): three say it each their own way,
+    the fourth names another disease that shares a word."""
+    assert not saying(demo_documents, r"\bbpco\b", r"\bbronchopneumopathie")
+    texts = ["Suivi des patients atteints de BPCO après une hospitalisation.",
+             "Parcours de soins de la bronchopneumopathie chronique obstructive.",
+             "Les bronchopneumopathies chroniques obstructives sévères des fumeurs.",
+             "La bronchopneumopathie aiguë du nourrisson."]
+    last = max(d["id"] for d in demo_documents)
+    added = [{**demo_documents[number], "id": last + 1 + number,
+              "reference": f"HDH-2099-{number + 1:04d}", "title": f"Étude respiratoire {number}",
+              "summary": text, "objective": "", "public_interest": "", "keywords": ""}
+             for number, text in enumerate(texts)]
+    demo.index(added)
+    try:
+        expected = saying(added, r"\bbpco\b",
+                          r"\bbronchopneumopathies? &\bchroniques? &\bobstructives?\b")
+        assert len(expected) == 3
+        for text in ("BPCO", "bpco", "bronchopneumopathie chronique obstructive",
+                     "bronchopneumopathies chroniques obstructives"):
+            assert found(demo, text) == expected, text
+        # one word of a member is not the member: the word alone is not widened to "BPCO"
+        assert found(demo, "bronchopneumopathie") == saying(added, r"\bbronchopneumopathies?\b")
+    finally:
+        demo.remove([d["id"] for d in added])
+    assert not found(demo, "BPCO")
+
+
 def test_artificial_intelligence_finds_the_projects_that_use_it(demo, demo_documents):
     expected = {d["id"] for d in demo_documents if d["uses_ai"]} | saying(
         demo_documents, r"\bintelligence artificielle\b", r"\bia\b")
