@@ -135,9 +135,11 @@ class Objection(Base):
                                           detail=detail))
 
 
-# At most one primary active filing per person and scope, even when two filings race: the loser
-# gets an IntegrityError and is filed again, as a linked filing. The project reference is
-# coalesced because NULLs never collide in a unique index (general objections have none).
+# At most one primary active filing per person and scope, even when two filings race: the
+# loser's insert does nothing (ON CONFLICT DO NOTHING, ``service._insert_objection``; no
+# duplicate-key error, whose message would put the pseudonym in the database's log) and it is
+# filed again, as a filing linked to the winner's. The project reference is coalesced because
+# NULLs never collide in a unique index (general objections have none).
 ONE_ACTIVE_PER_SCOPE_WHERE = (
     "linked_to_id IS NULL AND status IN ("
     + ", ".join(f"'{status.value}'" for status in sorted(ACTIVE_STATUSES)) + ")")
