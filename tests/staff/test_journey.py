@@ -23,6 +23,7 @@ from core.extensions import db
 from objection.models import Objection, ObjectionStatus
 from registry import service
 from staff import audit, totp
+from staff.models import StaffUser
 from tests.conftest import _empty_tables, csrf_token_from, make_test_app
 from tests.objection.factories import PDF, child_values, hidden
 from tests.objection.test_backoffice import Inbox, _free_port
@@ -157,10 +158,13 @@ def test_from_the_first_administrator_to_an_accepted_objection_mailed_to_the_par
             objection = db.session.scalar(select(Objection))
             assert objection.status == ObjectionStatus.VERIFIED
             actors = {(e.action, e.actor) for e in audit.recent(db.session, limit=200)}
-        # each step is attributed to whoever did it
-        assert ("registry.project_published", "staff:2") in actors
-        assert any(action == "objection.status_changed" and actor == "staff:3"
-                   for action, actor in actors)
+            ids = dict(db.session.execute(select(StaffUser.email, StaffUser.id)).all())
+        # each step is attributed to whoever did it (ids as the database gave them: PostgreSQL
+        # does not reuse them between tests)
+        assert ("registry.project_published",
+                f"staff:{ids['editrice@sante.gouv.example']}") in actors
+        assert ("objection.status_changed",
+                f"staff:{ids['instructeur@sante.gouv.example']}") in actors
     finally:
         controller.stop()
         app.extensions["database"]["engine"].dispose()
