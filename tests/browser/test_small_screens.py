@@ -81,7 +81,7 @@ def small_page(browser):
     context.close()
 
 
-def _reflows(page, axe) -> None:
+def assert_reflows(page, axe) -> None:
     problems = page.evaluate(REFLOW_SCRIPT)
     assert not problems, f"{page.url}: {problems}"
     results = axe.run(page, options=RULES)
@@ -96,7 +96,7 @@ def test_every_page_type_reflows_at_320_px(live_server, small_page, axe, path):
     response = small_page.goto(live_server + path)
     assert response.status == (404 if path in NOT_FOUND else 200), path
     assert small_page.url == live_server + path  # the page itself, not one it redirected to
-    _reflows(small_page, axe)
+    assert_reflows(small_page, axe)
 
 
 def test_the_objection_journey_reflows_at_320_px(live_server, small_page, axe):
@@ -105,7 +105,7 @@ def test_the_objection_journey_reflows_at_320_px(live_server, small_page, axe):
     with page.expect_navigation():  # wait for the next page, not a half-loaded one
         page.get_by_role("button", name="Relire ma demande").click()
     expect(page.locator(".error-summary")).to_be_visible()
-    _reflows(page, axe)  # the form with its errors
+    assert_reflows(page, axe)  # the form with its errors
     page.get_by_label("Pour moi-même").check()
     page.get_by_label("À toute utilisation pour la recherche (opposition générale)").check()
     page.get_by_label("Numéro de sécurité sociale").fill(make_nir("2850375056320"))
@@ -120,26 +120,26 @@ def test_the_objection_journey_reflows_at_320_px(live_server, small_page, axe):
     with page.expect_navigation():  # wait for the next page, not a half-loaded one
         page.get_by_role("button", name="Relire ma demande").click()
     expect(page.get_by_role("button", name="Confirmer et envoyer ma demande")).to_be_visible()
-    _reflows(page, axe)  # the review
+    assert_reflows(page, axe)  # the review
     with page.expect_navigation():  # wait for the next page, not a half-loaded one
         page.get_by_role("button", name="Confirmer et envoyer ma demande").click()
     reference = page.locator(".big-reference strong").first.inner_text()
     code = page.locator(".big-reference strong").nth(1).inner_text()
-    _reflows(page, axe)  # the receipt
+    assert_reflows(page, axe)  # the receipt
     with page.expect_navigation():  # wait for the next page, not a half-loaded one
         page.get_by_role("link", name="Suivre ma demande").click()
     page.get_by_label("Référence").fill(reference)
     page.get_by_label("Code de suivi").fill(code)
     with page.expect_navigation():  # wait for the next page, not a half-loaded one
         page.get_by_role("button", name="Voir ma demande").click()
-    _reflows(page, axe)  # the status
+    assert_reflows(page, axe)  # the status
     with page.expect_navigation():  # wait for the next page, not a half-loaded one
         page.get_by_role("button", name="Retirer mon opposition").click()
-    _reflows(page, axe)  # the confirmation
+    assert_reflows(page, axe)  # the confirmation
     with page.expect_navigation():  # wait for the next page, not a half-loaded one
         page.get_by_role("button", name="Oui, retirer mon opposition").click()
     expect(page.locator(".status-line .badge")).to_have_text("Retirée")
-    _reflows(page, axe)  # the withdrawn filing
+    assert_reflows(page, axe)  # the withdrawn filing
     # Wrong codes lock the reference for this connection: the follow-up answers 429, a page of
     # its own (the form again, the reference kept, when to try again).
     page.goto(live_server + "/opposition/suivi")
@@ -152,7 +152,7 @@ def test_the_objection_journey_reflows_at_320_px(live_server, small_page, axe):
             break
     assert navigation.value.status == 429
     expect(page.get_by_text("Trop d'essais avec un code incorrect")).to_be_visible()
-    _reflows(page, axe)  # too many requests
+    assert_reflows(page, axe)  # too many requests
 
 
 def test_the_register_shows_its_results_first_on_a_small_screen(live_server, small_page):

@@ -23,7 +23,7 @@ from core.migrations import alembic_config
 from objection.exclusions import tokens
 from registry.models import Organisation, Project
 from staff import totp
-from tests.browser.test_small_screens import REFLOW_SCRIPT, RULES, SMALL
+from tests.browser.test_small_screens import SMALL, assert_reflows
 from tests.conftest import make_test_app
 from tests.objection.factories import PDF, child_values, hidden
 from tests.staff.factories import PASSWORD, make_staff
@@ -116,23 +116,13 @@ def axe() -> Axe:
     return Axe()
 
 
-def _reflows(page, axe) -> None:
-    problems = page.evaluate(REFLOW_SCRIPT)
-    assert not problems, f"{page.url}: {problems}"
-    results = axe.run(page, options=RULES)
-    violations = [f"{v['id']}: {v['help']} → {[n['target'] for n in v['nodes'][:3]]}"
-                  for v in results.response["violations"]]
-    assert not violations, f"{page.url}: {violations}"
-    assert not page.csp_errors, page.csp_errors
-
-
 @pytest.mark.parametrize("path", STAFF_PAGES)
 def test_every_back_office_page_reflows_at_320_px(site, staff_page, axe, path):
     base, values = site
     response = staff_page.goto(base + path.format(**values))
     assert response.status == 200, path
     assert staff_page.url == base + path.format(**values)  # not sent back to the sign-in
-    _reflows(staff_page, axe)
+    assert_reflows(staff_page, axe)
 
 
 def test_a_new_platform_token_shown_once_reflows_at_320_px(site, staff_page, axe):
@@ -143,4 +133,4 @@ def test_a_new_platform_token_shown_once_reflows_at_320_px(site, staff_page, axe
     with page.expect_navigation() as navigation:
         page.get_by_role("button", name="Créer le jeton").click()
     assert navigation.value.status == 201
-    _reflows(page, axe)  # the secret, shown once, fits the screen
+    assert_reflows(page, axe)  # the secret, shown once, fits the screen
